@@ -1,0 +1,683 @@
+// main.js: the admin dashboard. It wires the REST client (api.js), the state (model.js) and a
+// socket.io-client connection to the DOM of index.html. Rows are keyed by order id and updated in
+// place, so a busy board redraws one row per event, not the whole table.
+
+import './style.css';
+import { io } from 'socket.io-client';
+import { createApi } from './api.js';
+import {
+  ACTIVE_STATUSES,
+  Board,
+  STATUS_LABEL,
+  addressText,
+  itemsSummary,
+  money,
+  project,
+} from './model.js';
+
+const SESSION_KEY = 'fph-admin-session';
+const $ = (id) => document.getElementById(id);
+
+const el = {
+  loginView: $('login-view'),
+  loginForm: $('login-form'),
+  loginEmail: $('login-email'),
+  loginPassword: $('login-password'),
+  loginError: $('login-error'),
+  appView: $('app-view'),
+  conn: $('conn'),
+  connText: $('conn-text'),
+  businessBtn: $('business-toggle'),
+  businessText: $('business-text'),
+  soundToggle: $('sound-toggle'),
+  who: $('who'),
+  logout: $('logout'),
+  flash: $('flash'),
+  announce: $('announce'),
+  counts: $('counts'),
+  filter: $('status-filter'),
+  tbody: $('orders-body'),
+  empty: $('orders-empty'),
+  details: $('details'),
+  detailsTitle: $('details-title'),
+  detailsBody: $('details-body'),
+  detailsError: $('details-error'),
+  detailsClose: $('details-close'),
+  acceptBtn: $('accept-btn'),
+  rejectForm: $('reject-form'),
+  rejectReason: $('reject-reason'),
+  assignForm: $('assign-form'),
+  assignSelect: $('assign-agent'),
+  tracking: $('tracking'),
+  trackPath: $('track-path'),
+  trackStart: $('track-start'),
+  trackHead: $('track-head'),
+  trackGrid: $('track-grid'),
+  trackPoints: $('track-points'),
+  trackPos: $('track-pos'),
+  agentsList: $('agents-list'),
+};
+
+let session = readSession();
+let board = new Board();
+let socket = null;
+let selectedId = '';
+let business = null;
+const rowEls = new Map(); // order id -> <tr>
+const fetching = new Set(); // order ids being fetched because an event named an unknown order
+
+const api = createApi({
+  getToken: () => session && session.token,
+  onUnauthorized: () => signOut('Your session has expired or was revoked. Please sign in again.'),
+});
+
+// ---- session -------------------------------------------------------------------------------
+
+function readSession() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+    return s && s.token && s.user ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+el.loginForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  unlockAudio();
+  el.loginError.textContent = '';
+  const email = el.loginEmail.value.trim();
+  const password = el.loginPassword.value;
+  if (!email || !password) {
+    el.loginError.textContent = 'Enter your email and password.';
+    return;
+  }
+  const submit = el.loginForm.querySelector('button[type=submit]');
+  submit.disabled = true;
+  try {
+    const data = await api.login(email, password);
+    const user = data && data.user;
+    if (!data || !data.accessToken || !user) {
+      el.loginError.textContent = 'The server answered without a session token.';
+      return;
+    }
+    if (user.role !== 'admin') {
+      el.loginError.textContent = `This dashboard is for admin accounts only; ${user.email || email} is a ${user.role} account.`;
+      return;
+    }
+    session = { token: data.accessToken, user: { id: user.id || user._id, name: user.name, email: user.email } };
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    el.loginPassword.value = '';
+    start();
+  } catch (err) {
+    el.loginError.textContent = err.message;
+  } finally {
+    submit.disabled = false;
+  }
+});
+
+el.logout.addEventListener('click', async () => {
+  try {
+    await api.logout();
+  } catch {
+    // Logging out locally is what matters; the token expires on its own.
+  }
+  signOut('');
+});
+
+function signOut(message) {
+  session = null;
+  sessionStorage.removeItem(SESSION_KEY);
+  if (socket) {
+    socket.disconnect();
+    socket = null;
+  }
+  board = new Board();
+  rowEls.clear();
+  el.tbody.replaceChildren();
+  closeDetails();
+  el.appView.hidden = true;
+  el.loginView.hidden = false;
+  el.loginError.textContent = message;
+  el.loginEmail.focus();
+}
+
+function start() {
+  el.loginView.hidden = true;
+  el.appView.hidden = false;
+  el.who.textContent = session.user.name || session.user.email;
+  renderCounts();
+  connect();
+  refreshAll();
+  el.tbody.closest('section').focus();
+}
+
+async function refreshAll() {
+  await Promise.all([loadOrders(), loadAgents(), loadBusiness()]);
+}
+
+async function loadOrders() {
+  try {
+    board.load(await api.listOrders());
+    renderAllRows();
+  } catch (err) {
+    flash(`Could not load orders: ${err.message}`);
+  }
+}
+
+async function loadAgents() {
+  try {
+    const data = await api.listAgents();
+    board.setAgents((data && data.agents) || []);
+    renderAgents();
+  } catch (err) {
+    flash(`Could not load delivery agents: ${err.message}`);
+  }
+}
+
+async function loadBusiness() {
+  try {
+    setBusiness(await api.getBusiness());
+  } catch (err) {
+    setBusiness(null);
+    flash(`Could not load the shop status: ${err.message}`);
+  }
+}
+
+// ---- socket --------------------------------------------------------------------------------
+
+function connect() {
+  let connectedOnce = false;
+  setConn('connecting', 'Connecting…');
+  // Same origin, default path /socket.io/. The token lets the gateway take identity from the JWT;
+  // register is still sent because that is what the gateway's compatibility path expects.
+  socket = io({
+    auth: { token: session.token },
+    transports: ['websocket', 'polling'],
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 5000,
+  });
+  const s = socket;
+  s.on('connect', () => {
+    setConn('connected', 'Live');
+    s.emit('register', { userId: session.user.id, role: 'admin' });
+    if (selectedId) s.emit('join:order', selectedId);
+    // Anything that happened while we were away is in the REST state; fetch it once.
+    if (connectedOnce) refreshAll();
+    connectedOnce = true;
+  });
+  s.on('disconnect', (reason) => {
+    if (reason === 'io client disconnect') setConn('disconnected', 'Disconnected');
+    else setConn('reconnecting', 'Connection lost, reconnecting…');
+  });
+  s.on('connect_error', (err) => {
+    if (!s.active) setConn('disconnected', `Refused: ${err.message}`);
+    else if (!connectedOnce) setConn('reconnecting', `Cannot connect (${err.message}), retrying…`);
+  });
+  s.io.on('reconnect_attempt', (n) => setConn('reconnecting', `Reconnecting (attempt ${n})…`));
+  s.io.on('reconnect_failed', () => setConn('disconnected', 'Disconnected: gave up reconnecting'));
+  s.on('error', (p) => flash(`Realtime error: ${(p && p.message) || p}`));
+
+  s.on('order:new', (p) => {
+    const r = board.apply('order:new', p);
+    if (!r) return;
+    if (r.added) {
+      insertRowTop(r.id);
+      beep();
+      el.announce.textContent = `New order ${r.row.number} from ${r.row.customer}, ${money(r.row.total)}.`;
+    } else {
+      renderRow(r.id);
+    }
+    renderCounts();
+  });
+  for (const name of ['order:status:update', 'order:status:changed', 'order:assigned', 'order:cancelled', 'payment:received']) {
+    s.on(name, (p) => onOrderEvent(name, p));
+  }
+  s.on('delivery:agent:status:update', (p) => {
+    if (board.agentStatus(p)) renderAgents();
+  });
+  s.on('delivery:location:update', (p) => {
+    const r = board.location(p);
+    if (!r) return;
+    const tr = rowEls.get(r.id);
+    if (tr) tr.dataset.tracking = 'true';
+    if (r.id === selectedId) renderTracking();
+  });
+  s.on('business:status:update', (p) => setBusiness(p));
+}
+
+function onOrderEvent(name, p) {
+  const r = board.apply(name, p);
+  if (!r) return;
+  if (r.unknown) {
+    fetchUnknown(r.id);
+    return;
+  }
+  renderRow(r.id, true);
+  renderCounts();
+  if (r.id === selectedId) renderDetails();
+}
+
+async function fetchUnknown(id) {
+  if (fetching.has(id)) return;
+  fetching.add(id);
+  try {
+    const data = await api.getOrder(id);
+    const r = board.upsert(data);
+    if (r && r.added) insertRowTop(r.id);
+    renderCounts();
+  } catch {
+    // An order we may not see (or that vanished) is simply not shown.
+  } finally {
+    fetching.delete(id);
+  }
+}
+
+function setConn(state, text) {
+  el.conn.dataset.state = state;
+  el.connText.textContent = text;
+}
+
+// ---- order board ----------------------------------------------------------------------------
+
+function renderAllRows() {
+  const keep = new Set(board.ids);
+  for (const [id, tr] of rowEls) {
+    if (!keep.has(id)) {
+      tr.remove();
+      rowEls.delete(id);
+    }
+  }
+  const frag = document.createDocumentFragment();
+  for (const id of board.ids) {
+    frag.append(rowEls.get(id) || createRow(id));
+    renderRow(id);
+  }
+  el.tbody.replaceChildren(frag);
+  renderCounts();
+  if (selectedId) renderDetails();
+}
+
+function insertRowTop(id) {
+  const tr = rowEls.get(id) || createRow(id);
+  el.tbody.prepend(tr);
+  renderRow(id);
+  tr.classList.remove('is-new');
+  void tr.offsetWidth; // restart the highlight animation
+  tr.classList.add('is-new');
+  // Drop rows the board no longer keeps.
+  for (const [rid, row] of rowEls) {
+    if (!board.orders.has(rid)) {
+      row.remove();
+      rowEls.delete(rid);
+    }
+  }
+}
+
+function createRow(id) {
+  const tr = document.createElement('tr');
+  tr.setAttribute('data-testid', 'order-row');
+  tr.dataset.orderId = id;
+  tr.innerHTML =
+    '<td><button type="button" class="link" data-testid="open-order"></button></td>' +
+    '<td data-testid="order-customer"></td><td class="items" data-testid="order-items"></td>' +
+    '<td class="num" data-testid="order-total"></td>' +
+    '<td><span class="badge" data-testid="order-status"></span></td>' +
+    '<td data-testid="order-agent"></td><td data-testid="order-time"></td>' +
+    '<td class="row-actions"><button type="button" class="primary small" data-testid="row-accept">Accept</button></td>';
+  tr.querySelector('[data-testid=open-order]').addEventListener('click', () => openDetails(id));
+  tr.querySelector('[data-testid=row-accept]').addEventListener('click', (ev) => accept(id, ev.currentTarget));
+  tr.addEventListener('animationend', () => tr.classList.remove('is-new', 'is-changed'));
+  rowEls.set(id, tr);
+  return tr;
+}
+
+function renderRow(id, changed = false) {
+  const o = board.orders.get(id);
+  const tr = rowEls.get(id);
+  if (!o || !tr) return;
+  const cells = tr.children;
+  const prevStatus = tr.dataset.status;
+  tr.dataset.status = o.status;
+  cells[0].firstChild.textContent = o.number;
+  cells[0].firstChild.setAttribute('aria-label', `Open order ${o.number}`);
+  cells[1].textContent = o.customer;
+  cells[2].textContent = itemsSummary(o.items);
+  cells[3].textContent = money(o.total);
+  const badge = cells[4].firstChild;
+  badge.textContent = STATUS_LABEL[o.status] || o.status;
+  badge.className = `badge s-${o.status}`;
+  cells[5].textContent = o.agent ? o.agent.name : '';
+  cells[6].textContent = timeText(o.placedAt);
+  cells[6].title = new Date(o.placedAt).toLocaleString();
+  cells[7].firstChild.hidden = o.status !== 'pending';
+  tr.classList.toggle('selected', id === selectedId);
+  tr.hidden = !matchesFilter(o);
+  if (changed && prevStatus && prevStatus !== o.status) {
+    tr.classList.remove('is-changed');
+    void tr.offsetWidth;
+    tr.classList.add('is-changed');
+  }
+}
+
+function matchesFilter(o) {
+  const f = el.filter.value;
+  if (!f) return true;
+  if (f === 'active') return ACTIVE_STATUSES.has(o.status);
+  return o.status === f;
+}
+
+el.filter.addEventListener('change', () => {
+  for (const id of board.ids) renderRow(id);
+});
+
+function renderCounts() {
+  const c = board.counts();
+  el.counts.textContent = `${c.pending} pending · ${c.active} active · ${c.delivered} delivered`;
+  el.empty.hidden = c.total > 0;
+}
+
+function timeText(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+// ---- actions -------------------------------------------------------------------------------
+
+async function runAction(button, fn, label) {
+  el.detailsError.textContent = '';
+  if (button) button.disabled = true;
+  try {
+    return await fn();
+  } catch (err) {
+    const msg = `${label} failed: ${err.message}`;
+    flash(msg);
+    if (selectedId) el.detailsError.textContent = msg;
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+async function accept(id, button) {
+  const data = await runAction(button, () => api.accept(id), 'Accept');
+  if (data) applyRest(data);
+}
+
+function applyRest(data) {
+  const r = board.upsert(data, { top: false });
+  if (!r) return;
+  if (r.added) insertRowTop(r.id);
+  else renderRow(r.id, true);
+  renderCounts();
+  if (r.id === selectedId) renderDetails();
+}
+
+el.acceptBtn.addEventListener('click', () => accept(selectedId, el.acceptBtn));
+
+el.rejectForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const reason = el.rejectReason.value.trim();
+  if (!reason) {
+    el.detailsError.textContent = 'Give a reason for rejecting the order.';
+    el.rejectReason.focus();
+    return;
+  }
+  const id = selectedId;
+  const data = await runAction(el.rejectForm.querySelector('button'), () => api.reject(id, reason), 'Reject');
+  if (data) applyRest(data);
+});
+
+el.assignForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const agentId = el.assignSelect.value;
+  if (!agentId) {
+    el.detailsError.textContent = 'No delivery agent is online to assign.';
+    return;
+  }
+  const id = selectedId;
+  const data = await runAction(el.assignForm.querySelector('button'), () => api.assign(id, agentId), 'Assign');
+  if (data) applyRest(data);
+});
+
+// ---- details and tracking ------------------------------------------------------------------
+
+async function openDetails(id) {
+  if (selectedId && selectedId !== id && socket) socket.emit('leave:order', selectedId);
+  const prev = rowEls.get(selectedId);
+  if (prev) prev.classList.remove('selected');
+  selectedId = id;
+  rowEls.get(id)?.classList.add('selected');
+  el.details.hidden = false;
+  el.detailsError.textContent = '';
+  if (socket) socket.emit('join:order', id);
+  renderDetails();
+  el.details.focus();
+  try {
+    const data = await api.getOrder(id);
+    if (selectedId !== id) return;
+    board.upsert(data, { top: false });
+    renderRow(id);
+    renderDetails();
+  } catch (err) {
+    if (selectedId === id) el.detailsError.textContent = `Could not load the order: ${err.message}`;
+  }
+}
+
+function closeDetails() {
+  if (selectedId && socket) socket.emit('leave:order', selectedId);
+  rowEls.get(selectedId)?.classList.remove('selected');
+  const back = rowEls.get(selectedId)?.querySelector('button');
+  selectedId = '';
+  el.details.hidden = true;
+  el.tracking.hidden = true;
+  if (back) back.focus();
+}
+
+el.detailsClose.addEventListener('click', closeDetails);
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && selectedId) closeDetails();
+});
+
+function renderDetails() {
+  const o = board.orders.get(selectedId);
+  if (!o) return;
+  el.details.dataset.orderId = o.id;
+  el.details.dataset.status = o.status;
+  el.detailsTitle.textContent = `Order ${o.number}`;
+  const rows = [
+    ['Status', STATUS_LABEL[o.status] || o.status, 'detail-status'],
+    ['Customer', [o.customer, o.customerPhone].filter(Boolean).join(' · ')],
+    ['Address', addressText(o.address)],
+    ['Payment', [o.paymentMethod, o.paymentStatus].filter(Boolean).join(' · ')],
+    ['Agent', o.agent ? [o.agent.name, o.agent.phone].filter(Boolean).join(' · ') : '—', 'detail-agent'],
+    ['Placed', new Date(o.placedAt).toLocaleString()],
+  ];
+  if (o.instructions) rows.push(['Notes', o.instructions]);
+  if (o.cancelReason) rows.push(['Reason', o.cancelReason]);
+  const dl = document.createElement('dl');
+  for (const [k, v, testid] of rows) {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v || '—';
+    if (testid) dd.setAttribute('data-testid', testid);
+    dl.append(dt, dd);
+  }
+  const ul = document.createElement('ul');
+  ul.className = 'lines';
+  for (const it of o.items) {
+    const li = document.createElement('li');
+    li.textContent = `${it.quantity}× ${it.name}${it.size ? ` (${it.size})` : ''}`;
+    const amt = document.createElement('span');
+    amt.textContent = money(it.subtotal);
+    li.append(amt);
+    ul.append(li);
+  }
+  const totals = document.createElement('p');
+  totals.className = 'totals';
+  const parts = [];
+  if (o.subtotal != null) parts.push(`subtotal ${money(o.subtotal)}`);
+  if (o.tax != null) parts.push(`tax ${money(o.tax)}`);
+  if (o.deliveryFee != null) parts.push(`delivery ${money(o.deliveryFee)}`);
+  if (o.discount) parts.push(`discount −${money(o.discount)}`);
+  totals.textContent = `${parts.join(' · ')}${parts.length ? ' · ' : ''}total ${money(o.total)}`;
+  el.detailsBody.replaceChildren(dl, ul, totals);
+
+  const terminal = o.status === 'delivered' || o.status === 'cancelled' || o.status === 'refunded';
+  el.acceptBtn.hidden = o.status !== 'pending';
+  el.rejectForm.hidden = terminal;
+  el.assignForm.hidden = o.status !== 'accepted';
+  renderAssignOptions();
+  el.tracking.hidden = !(o.status === 'assigned' || o.status === 'out_for_delivery' || board.paths.has(o.id));
+  renderTracking();
+}
+
+function renderAssignOptions() {
+  const agents = board.onlineAgents();
+  const keep = el.assignSelect.value;
+  el.assignSelect.replaceChildren();
+  if (!agents.length) {
+    const opt = new Option('No agent online', '');
+    opt.disabled = true;
+    el.assignSelect.append(opt);
+  }
+  for (const a of agents) {
+    el.assignSelect.append(new Option(`${a.name}${a.status === 'busy' ? ' (busy)' : ''}`, a.id));
+  }
+  if (agents.some((a) => a.id === keep)) el.assignSelect.value = keep;
+  el.assignForm.querySelector('button').disabled = !agents.length;
+}
+
+const TRACK_W = 320;
+const TRACK_H = 220;
+
+function renderTracking() {
+  if (el.tracking.hidden) return;
+  const path = board.paths.get(selectedId) || [];
+  el.trackPoints.textContent = String(path.length);
+  if (!path.length) {
+    el.trackPath.setAttribute('points', '');
+    el.trackHead.setAttribute('cx', '-10');
+    el.trackStart.setAttribute('cx', '-10');
+    el.trackPos.textContent = "waiting for the agent's location…";
+    return;
+  }
+  const xy = project(path, TRACK_W, TRACK_H, 20);
+  el.trackPath.setAttribute('points', xy.map((p) => p.join(',')).join(' '));
+  const [sx, sy] = xy[0];
+  const [hx, hy] = xy[xy.length - 1];
+  el.trackStart.setAttribute('cx', String(sx));
+  el.trackStart.setAttribute('cy', String(sy));
+  el.trackHead.setAttribute('cx', String(hx));
+  el.trackHead.setAttribute('cy', String(hy));
+  const last = path[path.length - 1];
+  el.trackPos.textContent = `${last.lat.toFixed(5)}, ${last.lng.toFixed(5)} at ${timeText(last.at)}`;
+}
+
+function drawGrid() {
+  const lines = [];
+  for (let x = 40; x < TRACK_W; x += 40) lines.push(`<line x1="${x}" y1="0" x2="${x}" y2="${TRACK_H}"/>`);
+  for (let y = 40; y < TRACK_H; y += 40) lines.push(`<line x1="0" y1="${y}" x2="${TRACK_W}" y2="${y}"/>`);
+  el.trackGrid.innerHTML = lines.join('');
+}
+
+// ---- agents --------------------------------------------------------------------------------
+
+function renderAgents() {
+  const agents = [...board.agents.values()].sort(
+    (a, b) => Number(!!b.isOnline) - Number(!!a.isOnline) || String(a.name).localeCompare(b.name),
+  );
+  el.agentsList.replaceChildren(
+    ...agents.map((a) => {
+      const li = document.createElement('li');
+      li.setAttribute('data-testid', 'agent');
+      li.dataset.agentId = a.id;
+      li.dataset.status = a.isOnline ? a.status || 'online' : 'offline';
+      li.innerHTML = '<span class="dot" aria-hidden="true"></span><span class="name"></span><span class="state"></span>';
+      li.children[1].textContent = a.name;
+      li.children[2].textContent = li.dataset.status;
+      return li;
+    }),
+  );
+  if (!agents.length) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = 'No approved agents yet.';
+    el.agentsList.append(li);
+  }
+  if (selectedId) renderAssignOptions();
+}
+
+// ---- business status -----------------------------------------------------------------------
+
+function setBusiness(p) {
+  business = p && typeof p.isOpen === 'boolean' ? p : null;
+  const known = !!business;
+  el.businessBtn.dataset.open = known ? String(business.isOpen) : 'unknown';
+  el.businessBtn.setAttribute('aria-pressed', String(known && business.isOpen));
+  el.businessText.textContent = known ? (business.isOpen ? 'Open' : 'Closed') : 'unknown';
+  el.businessBtn.title = known
+    ? `${business.message || ''} (click to ${business.isOpen ? 'close' : 'open'} the shop)`.trim()
+    : 'Shop status unavailable';
+}
+
+el.businessBtn.addEventListener('click', async () => {
+  const next = business ? !business.isOpen : true;
+  const data = await runAction(el.businessBtn, () => api.setBusiness(next), next ? 'Opening the shop' : 'Closing the shop');
+  if (data && typeof data.isOpen === 'boolean') setBusiness(data);
+  else if (data !== undefined) setBusiness({ ...(business || {}), isOpen: next });
+});
+
+// ---- feedback: flash, sound ----------------------------------------------------------------
+
+let flashTimer = 0;
+function flash(msg) {
+  el.flash.textContent = msg;
+  el.flash.hidden = false;
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => {
+    el.flash.hidden = true;
+  }, 10000);
+}
+el.flash.addEventListener('click', () => {
+  el.flash.hidden = true;
+});
+
+let audio = null;
+function unlockAudio() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === 'suspended') audio.resume();
+  } catch {
+    audio = null;
+  }
+}
+// A restored session had no click yet; browsers only allow sound after a user gesture.
+document.addEventListener('pointerdown', unlockAudio, { once: true });
+document.addEventListener('keydown', unlockAudio, { once: true });
+
+function beep() {
+  if (!el.soundToggle.checked || !audio || audio.state !== 'running') return;
+  const t = audio.currentTime;
+  const osc = audio.createOscillator();
+  const gain = audio.createGain();
+  osc.type = 'sine';
+  osc.frequency.setValueAtTime(880, t);
+  osc.frequency.setValueAtTime(1320, t + 0.09);
+  gain.gain.setValueAtTime(0.0001, t);
+  gain.gain.exponentialRampToValueAtTime(0.2, t + 0.02);
+  gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.22);
+  osc.connect(gain).connect(audio.destination);
+  osc.start(t);
+  osc.stop(t + 0.25);
+}
+
+// ---- boot ----------------------------------------------------------------------------------
+
+drawGrid();
+if (session) start();
+else {
+  el.loginView.hidden = false;
+  el.loginEmail.focus();
+}
