@@ -1,0 +1,265 @@
+package sio
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// client is one Engine.IO connection and the namespace sockets on it.
+type client struct {
+	srv  *Server
+	conn engine.Socket
+
+	// Captured during the Engine.IO handshake, while the request is live.
+	query      url.Values
+	header     http.Header
+	remoteAddr string
+
+	// mu serializes packet handling: packets are decoded and dispatched one
+	// at a time, in order, whatever goroutine the engine delivers them on.
+	mu      sync.Mutex
+	pending *Packet // a binary packet waiting for attachments
+
+	// nspMu guards sockets; it is never held while calling out.
+	nspMu     sync.Mutex
+	sockets   map[string]*Socket
+	connected bool // a namespace has connected at least once
+	closed    bool
+
+	connectTimer *time.Timer
+	closeReason  atomic.Pointer[DisconnectReason] // overrides the engine's reason
+}
+
+func (s *Server) onEngineConnection(conn engine.Socket) {
+	c := &client{srv: s, conn: conn, sockets: map[string]*Socket{}}
+	if ctx := conn.Request(); ctx != nil {
+		if r := ctx.Request(); r != nil {
+			c.query = r.URL.Query()
+			c.header = r.Header.Clone()
+		}
+	}
+	c.remoteAddr = conn.RemoteAddress()
+	_ = conn.On("message", func(args ...any) {
+		if len(args) > 0 {
+			if data, ok := args[0].(types.BufferInterface); ok {
+				c.onData(data)
+			}
+		}
+	})
+	_ = conn.Once("close", func(args ...any) {
+		reason := ReasonTransportClose
+		if len(args) > 0 {
+			if r, ok := args[0].(string); ok {
+				reason = DisconnectReason(r)
+			}
+		}
+		c.onClose(reason)
+	})
+	// Like Node: a connection that joins no namespace in time is closed.
+	c.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
+		c.nspMu.Lock()
+		idle := !c.connected && !c.closed
+		c.nspMu.Unlock()
+		if idle {
+			c.conn.Close(true)
+		}
+	})
+}
+
+// onData handles one Engine.IO message: a packet, or one attachment of a
+// binary packet. Any protocol violation closes the connection, like Node.
+func (c *client) onData(data types.BufferInterface) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	if _, text := data.(*types.StringBuffer); text {
+		err = c.onText(data.String())
+	} else {
+		err = c.onBinary(append([]byte(nil), data.Bytes()...))
+	}
+	if err != nil {
+		c.srv.logger.Debug("socket.io: closing connection on invalid packet", "engine_id", c.conn.Id(), "err", err)
+		c.close(ReasonParseError)
+	}
+}
+
+func (c *client) onText(s string) error {
+	if c.pending != nil {
+		return invalid("got text while reconstructing a binary packet")
+	}
+	p, err := DecodePacket(s)
+	if err != nil {
+		return err
+	}
+	if p.Pending() > 0 {
+		c.pending = &p
+		return nil
+	}
+	return c.dispatch(&p)
+}
+
+func (c *client) onBinary(b []byte) error {
+	if c.pending == nil {
+		return invalid("got binary data when not reconstructing a packet")
+	}
+	if err := c.pending.AddAttachment(b); err != nil {
+		return err
+	}
+	if c.pending.Pending() > 0 {
+		return nil
+	}
+	p := c.pending
+	c.pending = nil
+	return c.dispatch(p)
+}
+
+func (c *client) dispatch(p *Packet) error {
+	c.nspMu.Lock()
+	sock := c.sockets[p.Nsp]
+	closed := c.closed
+	c.nspMu.Unlock()
+	if closed {
+		return nil
+	}
+	switch {
+	case sock == nil && p.Type == PacketConnect:
+		c.connect(p)
+		return nil
+	case sock != nil && p.Type != PacketConnect && p.Type != PacketConnectError:
+		sock.onPacket(p)
+		return nil
+	}
+	return invalid("packet type %d in the wrong state for namespace %q", p.Type, p.Nsp)
+}
+
+// connect runs the connect hook, then registers the socket and queues the
+// CONNECT reply while holding the socket's write lock, so nothing (not even
+// a concurrent broadcast) can reach the client before the reply, and no
+// later packet of the client can find the socket missing.
+func (c *client) connect(p *Packet) {
+	ns := c.srv.namespace(p.Nsp)
+	if ns == nil {
+		c.write(encodeObject(PacketConnectError, p.Nsp, json.RawMessage(`{"message":"Invalid namespace"}`)), false)
+		return
+	}
+	if c.srv.closing.Load() {
+		return
+	}
+	auth := p.Data
+	if auth == nil {
+		auth = json.RawMessage("{}")
+	}
+	sock := newSocket(c, ns, Handshake{
+		Namespace:  p.Nsp,
+		Auth:       auth,
+		Query:      c.query,
+		Header:     c.header,
+		RemoteAddr: c.remoteAddr,
+		Time:       time.Now(),
+	})
+	session, err := c.srv.onConnect(sock)
+	if err != nil {
+		c.write(encodeObject(PacketConnectError, p.Nsp, connectErrorPayload(err)), false)
+		return
+	}
+	sock.session = session
+
+	c.nspMu.Lock()
+	if c.closed {
+		c.nspMu.Unlock()
+		return
+	}
+	c.sockets[p.Nsp] = sock
+	c.connected = true
+	c.nspMu.Unlock()
+	c.connectTimer.Stop()
+
+	sock.writeMu.Lock()
+	initial := []string{}
+	if ns.name == MainNamespace {
+		initial = append(initial, RoomAll)
+	}
+	c.srv.add(sock, initial...)
+	reply, _ := json.Marshal(struct {
+		SID string `json:"sid"`
+	}{sock.id})
+	sock.sendLocked([]frame{{b: encodeObject(PacketConnect, p.Nsp, reply)}})
+	sock.writeMu.Unlock()
+
+	session.OnConnect()
+}
+
+func connectErrorPayload(err error) json.RawMessage {
+	body := struct {
+		Message string `json:"message"`
+		Data    any    `json:"data,omitempty"`
+	}{Message: err.Error()}
+	if ce, ok := err.(*ConnectError); ok {
+		body.Data = ce.Data
+	}
+	b, mErr := json.Marshal(body)
+	if mErr != nil {
+		b, _ = json.Marshal(struct {
+			Message string `json:"message"`
+		}{err.Error()})
+	}
+	return b
+}
+
+// write queues one raw engine message outside any socket (CONNECT_ERROR).
+func (c *client) write(b []byte, binary bool) {
+	c.conn.Send(frameReader(frame{b: b, binary: binary}), nil, nil)
+}
+
+// removeSocket forgets a namespace socket; once none is left after a
+// server disconnect the connection itself is closed.
+func (c *client) removeSocket(sock *Socket) (empty bool) {
+	c.nspMu.Lock()
+	defer c.nspMu.Unlock()
+	if c.sockets[sock.hs.Namespace] == sock {
+		delete(c.sockets, sock.hs.Namespace)
+	}
+	return len(c.sockets) == 0
+}
+
+// close closes the Engine.IO connection; reason is reported to sessions.
+func (c *client) close(reason DisconnectReason) {
+	c.closeReason.CompareAndSwap(nil, &reason)
+	c.conn.Close(true)
+}
+
+// closeGracefully lets queued packets drain, then closes.
+func (c *client) closeGracefully(reason DisconnectReason) {
+	c.closeReason.CompareAndSwap(nil, &reason)
+	c.conn.Close(false)
+}
+
+// onClose runs once when the Engine.IO connection is gone.
+func (c *client) onClose(engineReason DisconnectReason) {
+	c.connectTimer.Stop()
+	reason := engineReason
+	if r := c.closeReason.Load(); r != nil {
+		reason = *r
+	}
+	if c.srv.closing.Load() {
+		reason = ReasonServerShutdown
+	}
+	c.nspMu.Lock()
+	c.closed = true
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	clear(c.sockets)
+	c.nspMu.Unlock()
+	for _, s := range socks {
+		s.onClose(reason)
+	}
+}

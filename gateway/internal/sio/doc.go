@@ -1,0 +1,22 @@
+// Package sio is the gateway's Socket.IO v5 protocol layer on top of
+// zishang520's Engine.IO v4 server (servers/engine/v3).
+//
+// The library's own Socket.IO server is not used. Owning this layer lets us:
+//   - register a socket in our registry before its CONNECT reply is written,
+//     so a client that emits right after connecting is never dropped (the
+//     library stores the socket only after queueing the reply);
+//   - control the write path: a broadcast is encoded once, each socket has a
+//     bounded queue, and a socket that cannot keep up is cut (it reconnects)
+//     instead of growing memory or blocking the broadcaster;
+//   - deliver a server DISCONNECT before closing (the library's
+//     Disconnect(true) usually loses it).
+//
+// What it supports: namespaces (only those configured; others get
+// CONNECT_ERROR "Invalid namespace" like Node), the handshake auth payload,
+// query and headers for a connect hook that can refuse with a message and
+// data, events with any JSON arguments, binary attachments, acks in both
+// directions, rooms, connectTimeout, and closing the connection on invalid
+// packets like Node does. What it does not: connection state recovery,
+// Engine.IO v3 clients, cluster adapters (fan-out across replicas is the
+// gateway's own, over Redis).
+package sio
