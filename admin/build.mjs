@@ -1,13 +1,15 @@
 // build.mjs: bundles the dashboard into dist/ (index.html, app.js, app.css).
 // Usage: npm run build            (minified, what orderapi serves from ADMIN_DIR=admin/dist)
 //        npm run build -- --dev   (readable output with inline source maps)
+//        node build.mjs --outdir DIR   (build somewhere else, e.g. a test's temp dir)
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const dist = join(root, 'dist');
+const outArg = process.argv.indexOf('--outdir');
+const dist = outArg > 0 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1]) : join(root, 'dist');
 const dev = process.argv.includes('--dev');
 
 await rm(dist, { recursive: true, force: true });
