@@ -1,0 +1,348 @@
+// dashboard.mjs drives the admin dashboard in Debian's headless Chromium (never a downloaded
+// browser) against a running stack, and checks the realtime story end to end:
+//   log in → an order placed through the API shows up within 2 s → accept → status changes →
+//   assign an online agent → the agent's location (sent over a real socket.io-client
+//   connection as that agent) moves on the tracking panel → screenshots.
+//
+// Environment: BASE_URL (required), ADMIN_EMAIL, ADMIN_PASSWORD, CHROMIUM (/usr/bin/chromium),
+// SCREENSHOTS (comma-separated PNG paths; the first failure screenshot goes next to the first one).
+// Output: one line per step, "ok <step> (<ms> ms)" or "FAIL <step>: <what was expected, what was seen>";
+// exit status 0 when every step passed, 1 otherwise, 2 for a bad setup.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { io } from 'socket.io-client';
+
+const BASE_URL = (process.env.BASE_URL || '').replace(/\/$/, '');
+const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@friendspizzahut.test';
+const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || 'Admin12345';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOTS = (process.env.SCREENSHOTS || '').split(',').filter(Boolean);
+if (!BASE_URL) {
+  console.error('FAIL setup: BASE_URL is not set');
+  process.exit(2);
+}
+
+const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+const runNum = Math.floor(Date.now() / 1000) % 1e6;
+let phoneSeq = 0;
+const phone = () => `8${String((runNum * 100 + phoneSeq++) % 1e9).padStart(9, '0')}`;
+
+class StepError extends Error {}
+
+// ---- REST and socket helpers -------------------------------------------------------------------
+
+async function api(method, path, body, token) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${BASE_URL}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10000),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // reported below with the raw text
+  }
+  if (!res.ok || !json || json.success === false) {
+    throw new StepError(`${method} ${path}: got ${res.status} ${(json && json.message) || text.slice(0, 200)}`);
+  }
+  return json.data;
+}
+
+async function registerAndLogin(role, extra = {}) {
+  const email = `browser-${run}-${role}@test.friendspizzahut.test`;
+  const password = 'Browser123';
+  const r = await api('POST', '/auth/register', { name: `Browser ${role}`, email, phone: phone(), password, role, ...extra });
+  return { email, password, id: r.user.id, token: r.accessToken };
+}
+
+function connectSocket(token, userId, role) {
+  const s = io(BASE_URL, { auth: { token }, transports: ['websocket'], reconnection: true });
+  s.on('connect', () => s.emit('register', { userId, role }));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new StepError(`${role} socket: no connect within 10 s`)), 10000);
+    s.once('connect', () => {
+      clearTimeout(t);
+      resolve(s);
+    });
+    s.on('connect_error', (e) => {
+      if (!s.active) {
+        clearTimeout(t);
+        reject(new StepError(`${role} socket refused: ${e.message}`));
+      }
+    });
+  });
+}
+
+async function placeOrder(customer, productId) {
+  await api('POST', '/cart/items', { productId, quantity: 2 }, customer.token);
+  return api(
+    'POST',
+    '/orders/from-cart',
+    {
+      deliveryAddress: { street: '221 MG Road', city: 'Pune', state: 'Maharashtra', pincode: '411001' },
+      contactPhone: '9876501234',
+      paymentMethod: 'cash',
+    },
+    customer.token,
+  );
+}
+
+// ---- the scenario ------------------------------------------------------------------------------
+
+const results = [];
+const consoleLines = [];
+const pageErrors = [];
+let browser;
+let page;
+let userDataDir;
+const sockets = [];
+
+async function step(name, fn) {
+  const t0 = performance.now();
+  try {
+    const v = await fn();
+    const ms = Math.round(performance.now() - t0);
+    results.push({ name, ok: true, ms });
+    console.log(`ok   ${name} (${ms} ms)`);
+    return v;
+  } catch (e) {
+    const ms = Math.round(performance.now() - t0);
+    const msg = e instanceof StepError ? e.message : `${e.name}: ${e.message.split('\n')[0]}`;
+    results.push({ name, ok: false, ms, msg });
+    console.log(`FAIL ${name} (${ms} ms): ${msg}`);
+    throw e;
+  }
+}
+
+/** expect waits for a locator and turns playwright's timeout into a readable failure. */
+async function expectVisible(locator, what, timeout) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout });
+  } catch {
+    throw new StepError(`${what}: not visible within ${timeout} ms`);
+  }
+}
+
+async function text(testid) {
+  return ((await page.getByTestId(testid).first().textContent({ timeout: 2000 })) || '').trim();
+}
+
+async function main() {
+  let admin;
+  let customer;
+  let agent;
+  let agentSocket;
+  let productId;
+
+  await step('setup: accounts, menu and an online agent through the API', async () => {
+    const a = await api('POST', '/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    admin = { id: a.user.id, token: a.accessToken };
+    customer = await registerAndLogin('customer');
+    const d = await api('POST', '/auth/register', {
+      name: 'Browser Rider',
+      email: `browser-${run}-delivery@test.friendspizzahut.test`,
+      phone: phone(),
+      password: 'Browser123',
+      role: 'delivery',
+      vehicleInfo: { type: 'bike', number: 'MH12AB4321', model: 'Activa' },
+    });
+    agent = { id: d.user.id, name: 'Browser Rider', email: `browser-${run}-delivery@test.friendspizzahut.test` };
+    await api('PATCH', `/users/${agent.id}`, { isApproved: true, isRejected: false, rejectionReason: null, isActive: true }, admin.token);
+    const l = await api('POST', '/auth/login', { email: agent.email, password: 'Browser123' });
+    agent.token = l.accessToken;
+    agentSocket = await connectSocket(agent.token, agent.id, 'delivery');
+    sockets.push(agentSocket);
+    await api('PATCH', '/delivery-agent/status', { isOnline: true }, agent.token);
+    const products = await api('GET', '/products?limit=20&isAvailable=true');
+    const list = Array.isArray(products) ? products : [];
+    const p = list.find((x) => typeof x.pricing !== 'object') || list[0];
+    if (!p) throw new StepError('GET /products: no available product (is the stack seeded?)');
+    productId = p._id || p.id;
+    // Something on the board already, as in a real shop.
+    const earlier = await placeOrder(customer, productId);
+    await api('POST', `/orders/${earlier._id}/accept`, undefined, admin.token);
+    await placeOrder(customer, productId);
+  });
+
+  await step('browser: launch Debian chromium', async () => {
+    userDataDir = mkdtempSync(join(tmpdir(), 'fph-chromium-'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        `--user-data-dir=${userDataDir}`,
+      ],
+    });
+    const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    page = await ctx.newPage();
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    // Nothing may come from outside the stack's origin.
+    await page.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u.startsWith(BASE_URL) || u.startsWith('data:')) return route.continue();
+      pageErrors.push(`request to a foreign origin blocked: ${u}`);
+      return route.abort();
+    });
+  });
+
+  await step('login page refuses a non-admin account', async () => {
+    const res = await page.goto(`${BASE_URL}/admin`, { waitUntil: 'domcontentloaded' });
+    if (!res || !res.ok()) throw new StepError(`GET /admin: got ${res ? res.status() : 'no response'}, want 200`);
+    await expectVisible(page.getByTestId('login-form'), 'login form', 5000);
+    await page.getByTestId('login-email').fill(customer.email);
+    await page.getByTestId('login-password').fill(customer.password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=login-error]').textContent.includes('admin'), null, { timeout: 5000 })
+      .catch(() => {});
+    const err = await text('login-error');
+    if (!/admin/i.test(err)) throw new StepError(`login error for a customer: got ${JSON.stringify(err)}, want a message about admin accounts`);
+  });
+
+  await step('admin logs in; socket connected; agent listed online', async () => {
+    await page.getByTestId('login-email').fill(ADMIN_EMAIL);
+    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await expectVisible(page.getByTestId('order-table'), 'order board', 5000);
+    await expectVisible(page.locator('[data-testid=connection][data-state=connected]'), 'connection indicator "connected"', 10000);
+    await expectVisible(page.locator(`[data-testid=agent][data-agent-id="${agent.id}"][data-status=online]`), `agent ${agent.id} shown online`, 5000);
+    const rows = await page.getByTestId('order-row').count();
+    if (rows < 2) throw new StepError(`order rows after login: got ${rows}, want at least the 2 orders placed in setup`);
+  });
+
+  let order;
+  await step('an order placed through the API appears on the board within 2 s', async () => {
+    await api('POST', '/cart/items', { productId, quantity: 1 }, customer.token);
+    order = await api(
+      'POST',
+      '/orders/from-cart',
+      {
+        deliveryAddress: { street: '7 FC Road', city: 'Pune', state: 'Maharashtra', pincode: '411004' },
+        contactPhone: '9876501234',
+        paymentMethod: 'cash',
+      },
+      customer.token,
+    );
+    const t0 = performance.now();
+    const row = page.locator(`[data-testid=order-row][data-order-id="${order._id}"]`);
+    await expectVisible(row, `row of new order ${order.orderNumber}`, 2000);
+    const ms = Math.round(performance.now() - t0);
+    const first = await page.getByTestId('order-row').first().getAttribute('data-order-id');
+    if (first !== order._id) throw new StepError(`top row: got order ${first}, want the new order ${order._id}`);
+    const status = await row.getAttribute('data-status');
+    if (status !== 'pending') throw new StepError(`new row status: got ${status}, want pending`);
+    const announce = await text('announce');
+    if (!announce.includes(order.orderNumber)) throw new StepError(`aria-live announcement: got ${JSON.stringify(announce)}, want it to name ${order.orderNumber}`);
+    console.log(`     (row visible ${ms} ms after POST /orders/from-cart returned)`);
+  });
+
+  const row = () => page.locator(`[data-testid=order-row][data-order-id="${order._id}"]`);
+
+  await step('accept from the details panel; the status changes live', async () => {
+    await row().getByTestId('open-order').click();
+    await expectVisible(page.locator(`[data-testid=details][data-order-id="${order._id}"]`), 'details panel of the order', 3000);
+    await page.getByTestId('accept-btn').click();
+    await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=accepted]`), 'row status "accepted"', 3000);
+    const s = await text('detail-status');
+    if (s !== 'Accepted') throw new StepError(`details status: got ${JSON.stringify(s)}, want "Accepted"`);
+  });
+
+  await step('a failed action shows the API message', async () => {
+    // Assigning an id that is no agent is refused by the API; the panel must say so.
+    await page.evaluate(() => {
+      const sel = document.querySelector('[data-testid=assign-agent]');
+      sel.append(new Option('nobody', '000000000000000000000000'));
+      sel.value = '000000000000000000000000';
+    });
+    await page.getByTestId('assign-btn').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=details-error]').textContent.includes('failed'), null, { timeout: 3000 })
+      .catch(() => {});
+    const err = await text('details-error');
+    if (!/^Assign failed: .+/.test(err)) throw new StepError(`error after a refused assign: got ${JSON.stringify(err)}, want "Assign failed: <API message>"`);
+    const status = await row().getAttribute('data-status');
+    if (status !== 'accepted') throw new StepError(`row status after a refused assign: got ${status}, want accepted`);
+  });
+
+  await step('assign the online agent', async () => {
+    const opt = page.locator(`[data-testid=assign-agent] option[value="${agent.id}"]`);
+    await opt.waitFor({ state: 'attached', timeout: 3000 }).catch(() => {
+      throw new StepError(`agent ${agent.id} is not offered in the assign list`);
+    });
+    await page.getByTestId('assign-agent').selectOption(agent.id);
+    await page.getByTestId('assign-btn').click();
+    await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=assigned]`), 'row status "assigned"', 3000);
+    const who = (await row().getByTestId('order-agent').textContent()).trim();
+    if (!who.includes('Browser Rider')) throw new StepError(`agent cell: got ${JSON.stringify(who)}, want "Browser Rider"`);
+    await expectVisible(page.getByTestId('tracking'), 'tracking panel', 3000);
+  });
+
+  await step('agent picks up; the board follows', async () => {
+    await api('PATCH', `/orders/${order._id}/status`, { status: 'out_for_delivery' }, agent.token);
+    await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=out_for_delivery]`), 'row status "out_for_delivery"', 3000);
+  });
+
+  await step("the agent's location moves on the tracking panel", async () => {
+    const head = page.getByTestId('track-head');
+    const path = [
+      [18.5204, 73.8567], [18.5204, 73.8597], [18.5204, 73.8627], [18.5234, 73.8627], [18.5264, 73.8627], [18.5294, 73.8627],
+    ];
+    const seen = [];
+    for (const [latitude, longitude] of path) {
+      agentSocket.emit('delivery:location', { orderId: order._id, latitude, longitude });
+      await new Promise((r) => setTimeout(r, 600));
+      seen.push(`${await head.getAttribute('cx')},${await head.getAttribute('cy')}`);
+    }
+    try {
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid=track-points]').textContent) >= 3, null, { timeout: 4000 });
+    } catch {
+      throw new StepError(`tracked positions: got ${await text('track-points')}, want at least 3 of the 6 sent (delivery:location → delivery:location:update)`);
+    }
+    const positions = new Set(seen.filter((p) => !p.startsWith('-10')));
+    if (positions.size < 2) throw new StepError(`marker positions seen: ${JSON.stringify(seen)}, want the marker to move`);
+    const pos = await text('track-pos');
+    if (!/18\.5\d+, 73\.8\d+/.test(pos)) throw new StepError(`position text: got ${JSON.stringify(pos)}, want the last lat, lng`);
+  });
+
+  await step('screenshots', async () => {
+    await page.getByTestId('business-toggle').focus();
+    for (const file of SCREENSHOTS) {
+      mkdirSync(dirname(file), { recursive: true });
+      await page.screenshot({ path: file });
+    }
+  });
+
+  if (pageErrors.length) {
+    results.push({ name: 'no page errors', ok: false, msg: pageErrors.join(' | ') });
+    console.log(`FAIL no page errors: ${pageErrors.join(' | ')}`);
+  }
+}
+
+let failed = false;
+try {
+  await main();
+} catch {
+  failed = true;
+  if (page && SCREENSHOTS[0]) {
+    const f = join(dirname(SCREENSHOTS[0]), 'dashboard-failure.png');
+    await page.screenshot({ path: f }).then(() => console.log(`     failure screenshot: ${f}`), () => {});
+  }
+  if (consoleLines.length) console.log(`     browser console (last 15):\n       ${consoleLines.slice(-15).join('\n       ')}`);
+  if (pageErrors.length) console.log(`     page errors: ${pageErrors.join(' | ')}`);
+} finally {
+  for (const s of sockets) s.disconnect();
+  if (browser) await browser.close().catch(() => {});
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+}
+const bad = results.filter((r) => !r.ok).length;
+console.log(`browser: ${results.length - bad} passed, ${bad} failed`);
+process.exit(failed || bad ? 1 : 0);
