@@ -1,0 +1,18 @@
+// Command orderapi is the REST service of the Friends Pizza Hut platform:
+// it owns all state in MongoDB and publishes a domain event for every state
+// change through its transactional outbox. See run.go for the lifecycle and
+// config.go for the environment it reads.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "orderapi: %v\n", err)
+		os.Exit(1)
+	}
+}
