@@ -198,7 +198,10 @@ function connect() {
     reconnectionDelayMax: 5000,
   });
   const s = socket;
+  let connectedAt = 0;
+  let serverKicks = 0;
   s.on('connect', () => {
+    connectedAt = Date.now();
     setConn('connected', 'Live');
     s.emit('register', { userId: session.user.id, role: 'admin' });
     if (selectedId) s.emit('join:order', selectedId);
@@ -207,8 +210,20 @@ function connect() {
     connectedOnce = true;
   });
   s.on('disconnect', (reason) => {
-    if (reason === 'io client disconnect') setConn('disconnected', 'Disconnected');
-    else setConn('reconnecting', 'Connection lost, reconnecting…');
+    if (reason === 'io client disconnect') {
+      setConn('disconnected', 'Disconnected');
+    } else if (reason === 'io server disconnect') {
+      // socket.io does not retry after the server said goodbye (a gateway shutting down does);
+      // retry ourselves with a growing pause, so the board moves to another replica.
+      if (Date.now() - connectedAt > 10000) serverKicks = 0;
+      const wait = Math.min(1000 * 2 ** serverKicks++, 15000);
+      setConn('reconnecting', `Server closed the connection, reconnecting in ${Math.round(wait / 1000)} s…`);
+      setTimeout(() => {
+        if (socket === s && !s.connected) s.connect();
+      }, wait);
+    } else {
+      setConn('reconnecting', 'Connection lost, reconnecting…');
+    }
   });
   s.on('connect_error', (err) => {
     if (!s.active) setConn('disconnected', `Refused: ${err.message}`);
