@@ -366,6 +366,7 @@ function renderRow(id, changed = false) {
   cells[6].textContent = timeText(o.placedAt);
   cells[6].title = new Date(o.placedAt).toLocaleString();
   cells[7].firstChild.hidden = o.status !== 'pending';
+  cells[7].firstChild.setAttribute('aria-label', `Accept order ${o.number}`);
   tr.classList.toggle('selected', id === selectedId);
   tr.hidden = !matchesFilter(o);
   if (changed && prevStatus && prevStatus !== o.status) {
