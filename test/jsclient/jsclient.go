@@ -293,7 +293,7 @@ type Socket struct {
 
 	mu       sync.Mutex
 	reports  []report
-	consumed map[int]bool // indexes already returned by a Wait*
+	consumed map[int]bool  // indexes already returned by a Wait*
 	changed  chan struct{} // closed and replaced on every new report
 	acks     int
 }
