@@ -155,6 +155,22 @@ func New(cfg Config, onConnect ConnectFunc, logger *slog.Logger) *Server {
 		s.nsps[name] = &namespace{name: name, sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
 	}
 
+	s.eng = NewEngine(cfg)
+	_ = s.eng.On("connection", func(args ...any) {
+		if len(args) > 0 {
+			if conn, ok := args[0].(engine.Socket); ok {
+				s.onEngineConnection(conn)
+			}
+		}
+	})
+	return s
+}
+
+// NewEngine returns an Engine.IO server configured from cfg (ping
+// settings, buffer size, CORS, polling and websocket). Serve it through
+// WrapEngine.
+func NewEngine(cfg Config) engine.Server {
+	cfg.defaults()
 	opts := econfig.DefaultServerOptions()
 	opts.SetPingInterval(cfg.PingInterval)
 	opts.SetPingTimeout(cfg.PingTimeout)
@@ -165,15 +181,14 @@ func New(cfg Config, onConnect ConnectFunc, logger *slog.Logger) *Server {
 		origin = cfg.CORSOrigins
 	}
 	opts.SetCors(&types.Cors{Origin: origin, Credentials: true, Methods: []string{http.MethodGet, http.MethodPost}})
-	s.eng = engine.NewServer(opts)
-	_ = s.eng.On("connection", func(args ...any) {
-		if len(args) > 0 {
-			if conn, ok := args[0].(engine.Socket); ok {
-				s.onEngineConnection(conn)
-			}
-		}
-	})
-	return s
+	return engine.NewServer(opts)
+}
+
+// WrapEngine returns the HTTP handler of a bare Engine.IO server made by
+// NewEngine, with the same fixes as Server.Handler.
+func WrapEngine(eng engine.Server, cfg Config) http.Handler {
+	cfg.defaults()
+	return engineHandler(eng, cfg, new(atomic.Bool))
 }
 
 // Engine returns the underlying Engine.IO server (for the conformance

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/friendspizzahut/platform/shared/config"
+	"github.com/friendspizzahut/platform/shared/event"
+)
+
+// Development defaults for the two secrets, the same as orderapi's, so a
+// bare `make run` works; using them is announced with a loud warning.
+const (
+	devJWTSecret     = "dev-only-jwt-secret-change-me"
+	devInternalToken = "dev-only-internal-token-change-me"
+)
+
+// cfg is the gateway's configuration, read once from the environment.
+type cfg struct {
+	Port          int      // PORT, default 5002 (0 picks a free port)
+	RedisURL      string   // REDIS_URL, required
+	JWTSecret     string   // JWT_SECRET, dev default with a warning
+	OrderAPIURL   string   // ORDERAPI_URL, default http://127.0.0.1:5001 (internal API)
+	InternalToken string   // INTERNAL_TOKEN, dev default with a warning
+	GatewayID     string   // GATEWAY_ID, default the host name
+	RequireToken  bool     // GATEWAY_REQUIRE_TOKEN, default false
+	CORSOrigins   []string // CORS_ORIGINS, comma-separated, default "*"
+	EventsChannel string   // EVENTS_CHANNEL, default "fph:events"
+
+	PingInterval      time.Duration // PING_INTERVAL, default 25s
+	PingTimeout       time.Duration // PING_TIMEOUT, default 20s
+	MaxHTTPBufferSize int           // MAX_HTTP_BUFFER_SIZE, default 1000000
+	ConnectTimeout    time.Duration // CONNECT_TIMEOUT, default 45s
+	SocketQueue       int           // SOCKET_QUEUE, packets queued per socket before it is cut, default 1000
+	EventRate         int           // SOCKET_EVENT_RATE, client events per second per socket, default 20
+	EventBurst        int           // SOCKET_EVENT_BURST, default 60
+	PresenceInterval  time.Duration // PRESENCE_INTERVAL, Redis refresh, default 10s
+
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 10s
+	LogFormat       string        // LOG_FORMAT text|json, default text
+	LogLevel        string        // LOG_LEVEL debug|info|warn|error, default info
+
+	warnings []string // defaults worth shouting about
+}
+
+// loadConfig reads the environment through getenv and reports every bad
+// value at once.
+func loadConfig(getenv func(string) string) (cfg, error) {
+	r := config.NewReader(getenv)
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "gateway"
+	}
+	c := cfg{
+		Port:          r.Port("PORT", 5002),
+		RedisURL:      r.URL("REDIS_URL", "", "redis", "rediss", "unix"),
+		JWTSecret:     r.String("JWT_SECRET", ""),
+		OrderAPIURL:   r.URL("ORDERAPI_URL", "http://127.0.0.1:5001", "http", "https"),
+		InternalToken: r.String("INTERNAL_TOKEN", ""),
+		GatewayID:     r.String("GATEWAY_ID", host),
+		RequireToken:  r.Bool("GATEWAY_REQUIRE_TOKEN", false),
+		CORSOrigins:   r.List("CORS_ORIGINS", []string{"*"}),
+		EventsChannel: r.String("EVENTS_CHANNEL", event.DefaultChannel),
+
+		PingInterval:      r.Duration("PING_INTERVAL", 25*time.Second),
+		PingTimeout:       r.Duration("PING_TIMEOUT", 20*time.Second),
+		MaxHTTPBufferSize: r.Int("MAX_HTTP_BUFFER_SIZE", 1_000_000, 1024, 100_000_000),
+		ConnectTimeout:    r.Duration("CONNECT_TIMEOUT", 45*time.Second),
+		SocketQueue:       r.Int("SOCKET_QUEUE", 1000, 16, 1_000_000),
+		EventRate:         r.Int("SOCKET_EVENT_RATE", 20, 1, 100_000),
+		EventBurst:        r.Int("SOCKET_EVENT_BURST", 60, 1, 100_000),
+		PresenceInterval:  r.Duration("PRESENCE_INTERVAL", 10*time.Second),
+
+		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),
+		LogFormat:       r.OneOf("LOG_FORMAT", "text", "text", "json"),
+		LogLevel:        r.OneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+	}
+	if _, set := r.Lookup("REDIS_URL"); !set {
+		r.Fail("REDIS_URL", "required (e.g. redis://127.0.0.1:6379/0)")
+	}
+	if c.JWTSecret == "" {
+		c.JWTSecret = devJWTSecret
+		c.warnings = append(c.warnings, "JWT_SECRET is not set: using the public development secret; anyone can forge tokens. Set JWT_SECRET in production.")
+	}
+	if c.InternalToken == "" {
+		c.InternalToken = devInternalToken
+		c.warnings = append(c.warnings, "INTERNAL_TOKEN is not set: using the public development token for orderapi's internal API. Set INTERNAL_TOKEN in production.")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"PING_INTERVAL", c.PingInterval}, {"PING_TIMEOUT", c.PingTimeout}, {"CONNECT_TIMEOUT", c.ConnectTimeout}, {"PRESENCE_INTERVAL", c.PresenceInterval}} {
+		if d.v < 100*time.Millisecond {
+			r.Fail(d.name, "must be at least 100ms")
+		}
+	}
+	if len(c.GatewayID) > 64 {
+		r.Fail("GATEWAY_ID", "must be at most 64 characters")
+	}
+	return c, r.Err()
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/friendspizzahut/platform/gateway/internal/directory"
+	"github.com/friendspizzahut/platform/gateway/internal/fanout"
+	"github.com/friendspizzahut/platform/gateway/internal/location"
+	"github.com/friendspizzahut/platform/gateway/internal/presence"
+	"github.com/friendspizzahut/platform/gateway/internal/routing"
+	"github.com/friendspizzahut/platform/gateway/internal/sio"
+	"github.com/friendspizzahut/platform/gateway/internal/socket"
+	"github.com/friendspizzahut/platform/shared/auth"
+	"github.com/friendspizzahut/platform/shared/bus"
+	"github.com/friendspizzahut/platform/shared/logging"
+)
+
+// run is the whole program: config → logger → clients → socket server,
+// fanout and presence → wait for a signal → shutdown in reverse order.
+//
+// Arguments: "healthcheck" probes GET /healthz of a running instance on
+// PORT; "--conformance" serves the protocol test suites' fixture instead.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "healthcheck" {
+		return healthcheck(ctx, getenv)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if slices.Contains(args[1:], "--conformance") {
+		return runConformance(ctx, getenv, stderr)
+	}
+
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	logger := logging.New(stderr, c.LogFormat, c.LogLevel).With("gateway_id", c.GatewayID)
+	for _, w := range c.warnings {
+		logger.Warn("!!! INSECURE DEFAULT !!! " + w)
+	}
+
+	eventBus, err := bus.New(bus.Config{URL: c.RedisURL, Channel: c.EventsChannel}, logger.With("component", "bus"))
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	defer eventBus.Close()
+
+	signer := auth.NewSigner(c.JWTSecret, nil)
+	tracker := presence.NewTracker()
+	handlers := socket.New(socket.Config{
+		RequireToken: c.RequireToken,
+		EventRate:    float64(c.EventRate),
+		EventBurst:   c.EventBurst,
+	}, socket.Deps{
+		Tokens:    signer,
+		Directory: directory.New(directory.Config{BaseURL: c.OrderAPIURL, Token: c.InternalToken}),
+		Locations: location.New(eventBus.Redis(), 0),
+		Publisher: eventBus,
+		Router:    routing.New(),
+		Presence:  tracker,
+	}, logger.With("component", "socket"))
+	server := sio.New(sio.Config{
+		PingInterval:      c.PingInterval,
+		PingTimeout:       c.PingTimeout,
+		MaxHTTPBufferSize: int64(c.MaxHTTPBufferSize),
+		CORSOrigins:       c.CORSOrigins,
+		ConnectTimeout:    c.ConnectTimeout,
+		MaxQueue:          c.SocketQueue,
+	}, handlers.Connect, logger.With("component", "sio"))
+	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval},
+		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
+	fan := fanout.New(fanout.Config{}, eventBus, server, logger.With("component", "fanout"))
+
+	var draining atomic.Bool
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", server.Handler())
+	mux.Handle("GET /presence", pres.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "gatewayId": c.GatewayID, "sockets": server.SocketCount()})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+			return
+		}
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := eventBus.Ping(pctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "redis": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+	})
+
+	// Listen before serving: a busy port fails here, at once.
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(c.Port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", c.Port, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("gateway listening", "addr", ln.Addr().String(), "events_channel", eventBus.Channel(),
+		"orderapi", c.OrderAPIURL, "require_token", c.RequireToken, "cors_origins", c.CORSOrigins,
+		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			return fmt.Errorf("http server: %w", err)
+		case <-gctx.Done():
+		}
+		// Not ready any more, refuse new sessions and close the sockets:
+		// clients reconnect, through the load balancer, to another replica.
+		draining.Store(true)
+		logger.Info("shutting down", "sockets", server.SocketCount(), "timeout", c.ShutdownTimeout.String())
+		server.Close()
+		sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		return err
+	})
+	g.Go(func() error { return fan.Run(gctx) })
+	g.Go(func() error { return pres.Run(gctx) })
+	err = g.Wait()
+	logger.Info("gateway stopped", "err", err)
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// healthcheck probes a running instance's /healthz on PORT.
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	port := getenv("PORT")
+	if port == "" {
+		port = "5002"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer func() { _ = res.Body.Close() }()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", res.StatusCode)
+	}
+	return nil
+}
