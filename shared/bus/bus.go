@@ -135,6 +135,9 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler) error {
 			b.logger.Info("event bus: resubscribed", "channel", b.cfg.Channel, "replayed", n, "replay_err", errString(err))
 		}
 		lostAt = time.Time{}
+		// go-redis blocks in ReceiveMessage without watching ctx; closing
+		// the PubSub is what ends the read when ctx is cancelled.
+		unwatch := context.AfterFunc(ctx, func() { _ = ps.Close() })
 		for {
 			msg, err := ps.ReceiveMessage(ctx)
 			if err != nil {
@@ -146,6 +149,7 @@ func (b *Bus) Subscribe(ctx context.Context, h Handler) error {
 			}
 			h([]byte(msg.Payload))
 		}
+		unwatch()
 		_ = ps.Close()
 	}
 	return nil
