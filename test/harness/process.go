@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"sort"
@@ -66,7 +65,9 @@ func (p *process) start(overrides map[string]string) error {
 	}()
 	p.cmd, p.done = cmd, done
 
-	if err := waitReady(p.url()+"/readyz", done, readyTimeout); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	if err := infra.WaitReady(ctx, p.url()+"/readyz", done); err != nil {
 		p.stopLocked(syscall.SIGKILL, 0)
 		return fmt.Errorf("%s on %s not ready: %w\n%s", p.name, p.addr, err, tailFile(p.logPath, 4000))
 	}
@@ -126,35 +127,6 @@ func sortedEnv(maps ...map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// waitReady polls url until it answers 200, the process exits or the
-// timeout passes.
-func waitReady(url string, exited <-chan struct{}, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
-	last := "no answer"
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("process exited (last readiness answer: %s)", last)
-		case <-ctx.Done():
-			return fmt.Errorf("no 200 from %s within %s (last: %s)", url, timeout, last)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 func tailFile(path string, n int) string {

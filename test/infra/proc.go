@@ -1,8 +1,10 @@
 package infra
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os/exec"
 	"syscall"
 	"time"
@@ -38,4 +40,34 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// WaitReady polls url until it answers 200 OK, exited closes (the server
+// process died) or ctx ends.
+func WaitReady(ctx context.Context, url string, exited <-chan struct{}) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	last := "no answer"
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("process exited (last answer from %s: %s)", url, last)
+		case <-ctx.Done():
+			return fmt.Errorf("no 200 from %s: %w (last: %s)", url, ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
