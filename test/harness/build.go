@@ -18,6 +18,10 @@ type Binaries struct {
 	Gateway  string
 }
 
+// BuildBinaries builds orderapi and gateway (once per test process; later
+// calls return the first result) and returns their paths.
+func BuildBinaries() (Binaries, error) { return binaries() }
+
 // binaries builds the two services once per test process: every Stack of
 // a test binary shares the build (a package-level once, the only state
 // this package keeps).
