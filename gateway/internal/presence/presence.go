@@ -159,7 +159,7 @@ func (s *Service) local() (Stats, map[string][]string) {
 	return st, users
 }
 
-func (s *Service) hashKey() string            { return KeyPrefix + s.cfg.GatewayID }
+func (s *Service) hashKey() string             { return KeyPrefix + s.cfg.GatewayID }
 func (s *Service) usersKey(role string) string { return s.hashKey() + ":users:" + role }
 
 // Run refreshes this replica's keys every Interval and logs every LogEvery
@@ -201,7 +201,7 @@ func (s *Service) publish(ctx context.Context, st Stats, users map[string][]stri
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.hashKey(), "stats", b)
-		p.Expire(ctx, s.hashKey(), s.cfg.TTL)
+		p.PExpire(ctx, s.hashKey(), s.cfg.TTL)
 		for _, r := range roles {
 			k := s.usersKey(r)
 			p.Del(ctx, k)
@@ -211,7 +211,7 @@ func (s *Service) publish(ctx context.Context, st Stats, users map[string][]stri
 					members[i] = id
 				}
 				p.SAdd(ctx, k, members...)
-				p.Expire(ctx, k, s.cfg.TTL)
+				p.PExpire(ctx, k, s.cfg.TTL)
 			}
 		}
 		return nil

@@ -1,0 +1,247 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/friendspizzahut/platform/shared/auth"
+	"github.com/friendspizzahut/platform/shared/event"
+	"github.com/friendspizzahut/platform/test/jsclient"
+)
+
+// TestSocketBehaviour drives every client-facing behaviour of the gateway
+// with the real socket.io-client on each transport, through the front
+// proxy, with two gateway replicas.
+func TestSocketBehaviour(t *testing.T) {
+	e := startEnv(t, 2, map[string]string{"PRESENCE_INTERVAL": "300ms"})
+	admin := e.admin(t)
+	signer := e.st.Signer()
+
+	for i, tr := range jsclient.Transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			customer := e.registerUser(t, auth.RoleCustomer)
+			other := e.registerUser(t, auth.RoleCustomer)
+			pending := e.registerUser(t, auth.RoleDelivery)
+			agentID := hexID('d', int64(1000+i))
+			e.dir.addAgent(agentID, "Dev "+string(tr))
+			orderID := hexID('e', int64(2000+i))
+			e.dir.addOrder(orderID, customer.ID, agentID, "Dev "+string(tr))
+
+			t.Run("handshake tokens", func(t *testing.T) {
+				expired, _ := auth.NewSigner(e.st.JWTSecret, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }).IssueAccess(admin.ID, "a@x", "admin")
+				refresh, _ := signer.IssueRefresh(admin.ID)
+				for _, c := range []struct {
+					name    string
+					opts    jsclient.Options
+					wantErr string
+					code    string
+				}{
+					{"none", jsclient.Options{}, "", ""},
+					{"auth.token", jsclient.Options{Auth: map[string]any{"token": admin.Token}}, "", ""},
+					{"auth.token Bearer", jsclient.Options{Auth: map[string]any{"token": "Bearer " + admin.Token}}, "", ""},
+					{"query", jsclient.Options{Query: map[string]string{"token": admin.Token}}, "", ""},
+					{"header", jsclient.Options{Headers: map[string]string{"Authorization": "Bearer " + admin.Token}}, "", ""},
+					{"invalid", jsclient.Options{Auth: map[string]any{"token": "garbage"}}, "Authentication failed: Invalid token.", "INVALID_TOKEN"},
+					{"expired", jsclient.Options{Auth: map[string]any{"token": expired}}, "Authentication failed: Token has expired. Please login again.", "TOKEN_EXPIRED"},
+					{"refresh", jsclient.Options{Auth: map[string]any{"token": refresh}}, "Authentication failed: Invalid token.", "INVALID_TOKEN"},
+				} {
+					c.opts.Transports = tr
+					c.opts.NoReconnect = true
+					s := e.js.Connect(t, e.st.URL(), c.opts)
+					if c.wantErr == "" {
+						s.WaitConnect(t)
+						s.Disconnect()
+						continue
+					}
+					msg, data := s.WaitConnectErrorData(t)
+					if msg != c.wantErr || !strings.Contains(string(data), c.code) {
+						t.Errorf("%s: got %q %s, want %q with code %s", c.name, msg, data, c.wantErr, c.code)
+					}
+				}
+			})
+
+			t.Run("register", func(t *testing.T) {
+				s := e.connect(t, tr, jsclient.Options{})
+				for _, c := range []struct {
+					name, id, role string
+					ok             bool
+					msg            string
+				}{
+					{"unknown user", hexID('f', 1), "admin", false, "User not found"},
+					{"customer claiming admin", customer.ID, "admin", false, "User is not registered as admin"},
+					{"pending agent", pending.ID, "delivery", false, ""},
+					{"admin", admin.ID, "admin", true, "Successfully connected to real-time updates"},
+					{"again: harmless", admin.ID, "admin", true, "Successfully connected to real-time updates"},
+				} {
+					got := register(t, s, c.id, c.role)
+					if got["success"] != c.ok || (c.msg != "" && got["message"] != c.msg) {
+						t.Errorf("%s: got %v, want success=%v message=%q", c.name, got, c.ok, c.msg)
+					}
+					if c.ok && (got["userId"] != c.id || got["role"] != c.role) {
+						t.Errorf("%s: got %v", c.name, got)
+					}
+				}
+				// A registered admin gets admin events; a refused claim
+				// gets nothing but the broadcast to everyone.
+				refused := e.connect(t, tr, jsclient.Options{})
+				register(t, refused, customer.ID, "admin")
+				e.publish(t, &event.AgentStatus{DeliveryAgentID: agentID, Name: "Dev", IsOnline: true, State: "free"})
+				s.WaitEvent(t, "delivery:agent:status:update", wait, nil)
+				e.publish(t, &event.BusinessStatus{IsOpen: true, BusinessName: "FPH", Message: "open " + string(tr)})
+				refused.WaitEvent(t, "business:status:update", wait, nil)
+				if got := refused.Events("delivery:agent:status:update"); len(got) != 0 {
+					t.Errorf("refused socket got admin event %s", got[0][0])
+				}
+			})
+
+			t.Run("register with token", func(t *testing.T) {
+				s := e.connect(t, tr, jsclient.Options{Auth: map[string]any{"token": customer.Token}})
+				if got := register(t, s, other.ID, "customer"); got["success"] != false || got["message"] != "userId does not match the authenticated user" {
+					t.Errorf("got %v", got)
+				}
+				s.Emit("register")
+				got := obj(t, s.WaitEvent(t, "registered", wait, func(a []json.RawMessage) bool { return obj(t, a[0])["success"] == true })[0])
+				if got["userId"] != customer.ID || got["role"] != "customer" {
+					t.Errorf("got %v", got)
+				}
+			})
+
+			t.Run("orders and locations", func(t *testing.T) {
+				// Spread the parties over both replicas: the location
+				// must reach the customer through the bus.
+				cust := e.connectTo(t, 0, tr)
+				register(t, cust, customer.ID, "customer")
+				adm := e.connectTo(t, 1, tr)
+				register(t, adm, admin.ID, "admin")
+				agent := e.connectTo(t, 1, tr)
+				if got := register(t, agent, agentID, "delivery"); got["success"] != true {
+					t.Fatalf("agent register: %v", got)
+				}
+				stranger := e.connectTo(t, 0, tr)
+				register(t, stranger, other.ID, "customer")
+
+				if ack := obj(t, cust.EmitWithAck(t, wait, "join:order", orderID)[0]); ack["success"] != true {
+					t.Fatalf("join ack %v", ack)
+				}
+				stranger.Emit("join:order", map[string]any{"orderId": orderID})
+				waitError(t, stranger, "Not allowed to follow this order")
+				cust.Emit("join:order", hexID('e', 99999))
+				waitError(t, cust, "Order not found")
+
+				cust.Emit("delivery:location", map[string]any{"orderId": orderID, "latitude": 1, "longitude": 2})
+				waitError(t, cust, "Only the assigned delivery agent can report a location")
+				agent.Emit("delivery:location", map[string]any{"orderId": orderID, "latitude": 95, "longitude": 2})
+				waitError(t, agent, "latitude must be within [-90, 90] and longitude within [-180, 180]")
+				if ack := obj(t, agent.EmitWithAck(t, wait, "delivery:location", map[string]any{"orderId": orderID, "latitude": 12.97, "longitude": 77.59})[0]); ack["success"] != true {
+					t.Fatalf("location ack %v", ack)
+				}
+				agent.Emit("delivery:location", map[string]any{"orderId": orderID, "latitude": 12.98, "longitude": 77.6})
+				waitError(t, agent, "Location updates are limited to one per second per order")
+
+				isUpdate := func(a []json.RawMessage) bool {
+					m := obj(t, a[0])
+					loc, _ := m["location"].(map[string]any)
+					return m["orderId"] == orderID && loc["latitude"] == 12.97 && m["deliveryBoyId"] == agentID
+				}
+				cust.WaitEvent(t, "delivery:location:update", wait, isUpdate)
+				adm.WaitEvent(t, "delivery:location:update", wait, isUpdate)
+
+				// A late joiner gets the last known location at once.
+				late := e.connectTo(t, 1, tr)
+				register(t, late, admin.ID, "admin")
+				late.EmitWithAck(t, wait, "join:order", orderID)
+				late.WaitEvent(t, "delivery:location:update", wait, isUpdate)
+
+				// Leaving the room: a later order event for the room
+				// only still reaches the customer through user:<id>.
+				if ack := obj(t, cust.EmitWithAck(t, wait, "leave:order", orderID)[0]); ack["success"] != true {
+					t.Fatalf("leave ack %v", ack)
+				}
+				agent.AssertNoEvent(t, "delivery:location:update", 200*time.Millisecond)
+				stranger.AssertNoEvent(t, "delivery:location:update", 10*time.Millisecond)
+			})
+
+			t.Run("ping and malformed payloads", func(t *testing.T) {
+				s := e.connect(t, tr, jsclient.Options{})
+				before := time.Now().UnixMilli()
+				s.Emit("ping")
+				pong := obj(t, s.WaitEvent(t, "pong", wait, nil)[0])
+				if ts, ok := pong["timestamp"].(float64); !ok || int64(ts) < before-1000 {
+					t.Fatalf("got pong %v, want a millisecond timestamp", pong)
+				}
+				for _, c := range []struct {
+					event string
+					args  []any
+					msg   string
+				}{
+					{"register", []any{"nope"}, "register expects {userId, role}"},
+					{"register", []any{map[string]any{"userId": []int{1}}}, "register expects {userId: string, role: string}"},
+					{"join:order", []any{nil}, "orderId is required"},
+					{"join:order", []any{strings.Repeat("x", 5000)}, "orderId is not a valid id"},
+					{"delivery:location", []any{nil}, "delivery:location expects {orderId, latitude, longitude}"},
+					{"delivery:location", []any{map[string]any{"orderId": orderID, "latitude": "north", "longitude": 1}}, "delivery:location expects {orderId: string, latitude: number, longitude: number}"},
+					{"typing:start", []any{map[string]any{"userId": "x"}}, `Unknown event "typing:start"`},
+					{"join:order", []any{jsclient.Bin{1, 2, 3}}, "expected an order id or {orderId: string}"},
+				} {
+					s.Emit(c.event, c.args...)
+					waitError(t, s, c.msg)
+				}
+				ack := obj(t, s.EmitWithAck(t, wait, "no-such-event")[0])
+				if ack["success"] != false || ack["message"] != `Unknown event "no-such-event"` {
+					t.Errorf("got error ack %v", ack)
+				}
+				s.Emit("ping")
+				s.WaitEvent(t, "pong", wait, nil)
+			})
+		})
+	}
+
+	t.Run("presence", func(t *testing.T) {
+		s := e.connect(t, jsclient.WebSocketOnly, jsclient.Options{})
+		register(t, s, admin.ID, "admin")
+		customer := e.registerUser(t, auth.RoleCustomer)
+		get := func(token string) (int, map[string]any) {
+			req, _ := http.NewRequest(http.MethodGet, e.st.GatewayURL(0)+"/presence", nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			var body map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			return resp.StatusCode, body
+		}
+		if code, _ := get(""); code != http.StatusUnauthorized {
+			t.Errorf("no token: got %d, want 401", code)
+		}
+		if code, _ := get(customer.Token); code != http.StatusForbidden {
+			t.Errorf("customer: got %d, want 403", code)
+		}
+		// The cluster view is refreshed periodically: wait for it to
+		// show this admin.
+		deadline := time.Now().Add(wait + 10*time.Second)
+		for {
+			code, body := get(admin.Token)
+			if code != http.StatusOK {
+				t.Fatalf("admin: got %d %v", code, body)
+			}
+			cluster, _ := body["cluster"].(map[string]any)
+			roles, _ := cluster["roles"].(map[string]any)
+			admins, _ := roles["admin"].(map[string]any)
+			gws, _ := cluster["gateways"].([]any)
+			if users, _ := admins["users"].(float64); users >= 1 && len(gws) == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("presence never showed the admin on 2 gateways: %v", body)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+}
