@@ -19,9 +19,11 @@ TEST_FLAGS  ?= -race -count=1 -timeout 20m
 NPM_DIRS   := $(patsubst %/package.json,%,$(wildcard test/js/package.json test/browser/package.json admin/package.json demo/package.json))
 NPM_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 # Commands the tests need and the Debian packages providing them; `make deps`
-# installs the missing ones when run as root (fonts for the browser test).
+# installs the missing ones when run as root (fonts for the browser test;
+# nginx runs deploy/nginx.conf in front of a test stack).
 APT_redis-server := redis-server
 APT_chromium     := chromium fonts-dejavu-core
+APT_nginx        := nginx-light
 
 .PHONY: help deps system-deps node-deps build run test vet demo conformance clean
 
@@ -34,6 +36,7 @@ system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing $(APT_redis-server)"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing $(APT_chromium)"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing $(APT_nginx)"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "deps: installing$$missing"; \

@@ -1,0 +1,109 @@
+package compose
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/friendspizzahut/platform/test/harness"
+	"github.com/friendspizzahut/platform/test/infra"
+	"github.com/friendspizzahut/platform/test/jsclient"
+)
+
+// TestNginxInFrontOfTheStack runs the real nginx with deploy/nginx.conf
+// (upstream addresses rewritten to a harness stack, since there is no
+// Docker DNS here) and drives it with HTTP and the JS client.
+func TestNginxInFrontOfTheStack(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		nginx = "/usr/sbin/nginx" // not on a non-root PATH
+		if _, err := os.Stat(nginx); err != nil {
+			t.Fatal("nginx not found: run `make deps` (installs Debian's nginx-light)")
+		}
+	}
+	st := harness.Start(t, harness.Options{Gateways: 2})
+	front, err := infra.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(raw)
+	gateways := ""
+	for i := range st.Gateways() {
+		gateways += "server " + strings.TrimPrefix(st.GatewayURL(i), "http://") + ";\n"
+	}
+	for old, new := range map[string]string{
+		"server gateway:5002;":  gateways,
+		"server orderapi:5001;": "server " + strings.TrimPrefix(st.OrderAPIURL(), "http://") + ";",
+		"listen 5000;":          "listen " + front + ";",
+	} {
+		if !strings.Contains(conf, old) {
+			t.Fatalf("deploy/nginx.conf no longer contains %q; update this test with it", old)
+		}
+		conf = strings.Replace(conf, old, new, 1)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	global := "daemon off; master_process on; pid " + dir + "/nginx.pid; error_log stderr warn;"
+	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-g", global)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	infra.KillWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("nginx output:\n%s", out.String())
+		}
+	})
+	base := "http://" + front
+	st.WaitHTTP(t, base+"/health", http.StatusOK, 30*time.Second)
+
+	resp, err := http.Get(base + "/internal/v1/users/000000000000000000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "Not found") {
+		t.Fatalf("/internal/ through nginx: %d %s, want 404 Not found", resp.StatusCode, body)
+	}
+
+	d := jsclient.Start(t)
+	for _, tr := range jsclient.Transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			s := d.Connect(t, base, jsclient.Options{Transports: tr})
+			c := s.WaitConnect(t)
+			if tr == jsclient.Default && c.Transport == "polling" {
+				if got := s.WaitUpgrade(t); got != "websocket" {
+					t.Fatalf("upgraded to %s through nginx, want websocket", got)
+				}
+			}
+			s.Emit("ping")
+			s.WaitEvent(t, "pong", 10*time.Second, nil)
+			s.Disconnect()
+		})
+	}
+}
