@@ -162,7 +162,7 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 	frontURL := "http://127.0.0.1:" + port(front.Addr().String())
 
 	g, gctx := errgroup.WithContext(ctx)
-	mongoURI, mongoDesc := c.MongoURI, "external "+config.Redact(c.MongoURI)
+	mongoURI, mongoDesc := c.MongoURI, dep{config.Redact(c.MongoURI), "external (MONGODB_URI)"}
 	if mongoURI == "" {
 		ferretLog := logging.New(stderr, c.LogFormat, "error").With("component", "ferretdb")
 		f, err := infra.RunFerret(gctx, c.DataDir, "127.0.0.1:0", ferretLog)
@@ -171,9 +171,9 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 		}
 		defer f.Close()
 		mongoURI = f.URI()
-		mongoDesc = "embedded FerretDB " + mongoURI + "  (data: " + c.DataDir + ")"
+		mongoDesc = dep{mongoURI, "embedded FerretDB, data in " + c.DataDir}
 	}
-	redisURL, redisDesc := c.RedisURL, "external "+config.Redact(c.RedisURL)
+	redisURL, redisDesc := c.RedisURL, dep{config.Redact(c.RedisURL), "external (REDIS_URL)"}
 	if redisURL == "" {
 		m, tick, err := startMiniredis("127.0.0.1:0")
 		if err != nil {
@@ -182,7 +182,7 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 		defer m.Close()
 		g.Go(func() error { return tick(gctx) })
 		redisURL = "redis://" + m.Addr() + "/0"
-		redisDesc = "embedded miniredis " + redisURL + "  (in memory)"
+		redisDesc = dep{redisURL, "embedded miniredis, in memory"}
 	}
 
 	out := &lockedWriter{w: stdout}
@@ -280,7 +280,7 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 	return nil
 }
 
-func printTable(w io.Writer, c cfg, front, api string, gateways []string, mongo, redis string, getenv func(string) string) {
+func printTable(w io.Writer, c cfg, front, api string, gateways []string, db, redis dep, getenv func(string) string) {
 	email, password := getenv("SEED_ADMIN_EMAIL"), getenv("SEED_ADMIN_PASSWORD")
 	if email == "" {
 		email = "admin@friendspizzahut.test"
@@ -290,26 +290,27 @@ func printTable(w io.Writer, c cfg, front, api string, gateways []string, mongo,
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "\nFriends Pizza Hut dev stack is up\n\n")
-	fmt.Fprintf(tw, "  front door\t%s\t/socket.io/ → gateways (sticky), /api/v1, /health, /admin → orderapi\n", front)
+	fmt.Fprintf(tw, "  front door\t%s\t/socket.io/ → gateways (sticky); /api/v1, /health, /admin → orderapi\n", front)
 	fmt.Fprintf(tw, "  orderapi\t%s\t\n", api)
 	for i, g := range gateways {
 		fmt.Fprintf(tw, "  gateway g%d\t%s\t\n", i+1, g)
 	}
-	fmt.Fprintf(tw, "  MongoDB\t%s\t\n", mongo)
-	fmt.Fprintf(tw, "  Redis\t%s\t\n", redis)
+	fmt.Fprintf(tw, "  MongoDB\t%s\t%s\n", db.url, db.note)
+	fmt.Fprintf(tw, "  Redis\t%s\t%s\n", redis.url, redis.note)
 	if c.AdminDir != "" {
-		fmt.Fprintf(tw, "  admin UI\t%s/admin\t(files: %s)\n", front, c.AdminDir)
+		fmt.Fprintf(tw, "  admin UI\t%s/admin\tfiles: %s\n", front, c.AdminDir)
 	} else {
-		fmt.Fprintf(tw, "  admin UI\tnot built\t(run `make build`)\n")
+		fmt.Fprintf(tw, "  admin UI\tnot built\trun `make build`\n")
 	}
 	if c.Seed {
-		fmt.Fprintf(tw, "  admin login\t%s / %s\t(seeded)\n", email, password)
+		fmt.Fprintf(tw, "  admin login\t%s / %s\tseeded (SEED_ADMIN_EMAIL / SEED_ADMIN_PASSWORD)\n", email, password)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(&b, "\nPress Ctrl-C to stop.\n\n")
-	_, _ = w.Write(b.Bytes())
+	fmt.Fprintf(w, "\nFriends Pizza Hut dev stack is up\n\n%s\nPress Ctrl-C to stop.\n\n", b.Bytes())
 }
+
+// dep describes a backing server for the start-up table.
+type dep struct{ url, note string }
 
 // listenAddr turns a configured port into a loopback address; 0 picks a
 // free port.

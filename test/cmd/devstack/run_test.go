@@ -64,7 +64,9 @@ func startDevstack(t *testing.T, env map[string]string) (front string, cancel co
 	stdout = &syncBuffer{}
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"devstack"}, func(k string) string { return base[k] }, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"devstack"}, func(k string) string { return base[k] }, stdout, stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if t.Failed() {
