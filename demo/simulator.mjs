@@ -17,7 +17,8 @@
 //   ADMIN_PASSWORD                                           Admin12345
 //   GPS_INTERVAL    seconds between an agent's positions     2
 //   PATH_STEPS      GPS positions per delivery               10
-//   DRAIN           seconds to let in-flight orders finish after a stop, 0 = stop at once   30
+//   DRAIN           seconds to let in-flight orders finish after Ctrl-C, 0 = stop at once   30
+// Ctrl-C stops placing orders and drains; Ctrl-C again or SIGTERM stops at once.
 
 import { pathToFileURL } from 'node:url';
 import { io } from 'socket.io-client';
@@ -465,7 +466,7 @@ class Simulator {
       }
       this.stopPlacing.abort();
       if (this.flows.size && this.cfg.drain > 0 && !this.abort.signal.aborted) {
-        this.log(`stopping: no new orders; letting ${this.flows.size} in-flight orders finish (up to ${this.cfg.drain}s, Ctrl-C to quit now)`);
+        this.log(`stopping: no new orders; letting ${this.flows.size} in-flight orders finish (up to ${this.cfg.drain}s; Ctrl-C again to quit now)`);
         await Promise.race([
           Promise.allSettled([...this.flows]),
           sleep(this.cfg.drain * 1000, this.abort.signal).catch(() => {}),
@@ -481,17 +482,16 @@ class Simulator {
   }
 
   /**
-   * stop is the signal handler: the first call stops placing orders (and lets in-flight ones finish
-   * for up to DRAIN seconds), the second stops at once. During setup it stops at once.
+   * stop is the signal handler. SIGINT (Ctrl-C) stops placing orders and lets the ones in flight
+   * finish for up to DRAIN seconds; a second SIGINT, or SIGTERM (a supervisor such as `make run
+   * DEMO=1` stopping the stack), or any signal during setup stops at once.
    */
-  stop() {
-    if (!this.running) {
-      this.abort.abort(new Error('stopped during setup'));
-    } else if (!this.stopPlacing.signal.aborted) {
+  stop(signal) {
+    if (!this.running || signal === 'SIGTERM' || this.cfg.drain === 0 || this.stopPlacing.signal.aborted) {
       this.stopPlacing.abort(new Error('stopped'));
-      if (this.cfg.drain === 0) this.abort.abort(new Error('stopped'));
-    } else {
       this.abort.abort(new Error('stopped'));
+    } else {
+      this.stopPlacing.abort(new Error('stopped'));
     }
   }
 
@@ -532,8 +532,8 @@ async function main() {
     process.exit(2);
   }
   const sim = new Simulator(cfg);
-  process.on('SIGINT', () => sim.stop());
-  process.on('SIGTERM', () => sim.stop());
+  process.on('SIGINT', () => sim.stop('SIGINT'));
+  process.on('SIGTERM', () => sim.stop('SIGTERM'));
   try {
     await sim.setup();
   } catch (e) {
