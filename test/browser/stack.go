@@ -5,6 +5,8 @@ package browser
 import (
 	"os"
 	"testing"
+
+	"github.com/friendspizzahut/platform/test/harness"
 )
 
 // stack is a running system: one origin serving /api/v1, /socket.io/ and /admin.
@@ -14,15 +16,21 @@ type stack struct {
 	adminPassword string
 }
 
-// startStack returns the stack under test, serving the dashboard from adminDir when it is not
-// empty. FPH_BASE_URL points the tests at an already running stack (for example `make run`).
+// startStack starts the whole platform with test/harness (two gateway replicas behind the
+// proxy), serving the dashboard from adminDir when it is not empty. FPH_BASE_URL points the
+// tests at an already running stack instead (for example `make run`).
 func startStack(t *testing.T, adminDir string) stack {
 	t.Helper()
 	if u := os.Getenv("FPH_BASE_URL"); u != "" {
-		return stack{baseURL: u, adminEmail: envOr("ADMIN_EMAIL", "admin@friendspizzahut.test"), adminPassword: envOr("ADMIN_PASSWORD", "Admin12345")}
+		return stack{baseURL: u, adminEmail: envOr("ADMIN_EMAIL", harness.AdminEmail), adminPassword: envOr("ADMIN_PASSWORD", harness.AdminPassword)}
 	}
-	t.Skip("test/harness is not available yet; set FPH_BASE_URL to run against a running stack")
-	return stack{}
+	opts := harness.Options{Gateways: 2}
+	if adminDir != "" {
+		opts.OrderAPIEnv = map[string]string{"ADMIN_DIR": adminDir}
+	}
+	st := harness.Start(t, opts)
+	email, password := st.AdminCredentials()
+	return stack{baseURL: st.URL(), adminEmail: email, adminPassword: password}
 }
 
 func envOr(k, def string) string {
