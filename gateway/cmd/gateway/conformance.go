@@ -73,7 +73,9 @@ func runConformance(ctx context.Context, getenv func(string) string, stderr io.W
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", port, err)
 	}
-	srv := &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	// Idle keep-alive connections close after 5s like Node's default
+	// keepAliveTimeout; the suites' client process waits for them to end.
+	srv := &http.Server{Handler: mux, IdleTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	logger.Info("conformance fixture listening", "addr", ln.Addr().String(), "auth_delay", authDelay.String(), "connect_timeout", connectTimeout.String())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

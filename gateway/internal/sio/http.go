@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/servers/engine/v3"
@@ -18,7 +19,9 @@ import (
 //   - a websocket upgrade is accepted from any Origin, like Node: with a
 //     CORS allow-list the library would answer 400 to origins outside it;
 //   - an invalid packet in a polling POST closes the session, like Node
-//     (the library ignores the undecodable rest of the body).
+//     (the library ignores the undecodable rest of the body);
+//   - requests of one polling session are handled in the order Node's
+//     single thread would see them where it matters (settle).
 func engineHandler(eng engine.Server, cfg Config, closing *atomic.Bool) http.Handler {
 	allOrigins := cfg.allOrigins()
 	limit := cfg.MaxHTTPBufferSize
@@ -58,9 +61,57 @@ func engineHandler(eng engine.Server, cfg Config, closing *atomic.Bool) http.Han
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
+			if hasClose(body) {
+				settle(r, eng, sid, func(c engine.Socket) bool { return c.Transport().Writable() })
+			}
+		} else if r.Method == http.MethodGet && sid != "" {
+			settle(r, eng, sid, func(c engine.Socket) bool { return !c.Upgrading() })
 		}
 		eng.ServeHTTP(w, r)
 	})
+}
+
+// settleWait bounds how long settle holds a request.
+const settleWait = 100 * time.Millisecond
+
+// settle holds a polling request of session sid until ready(session) or
+// settleWait, because net/http serves concurrent requests of one session
+// in no particular order, where Node serves them in arrival order:
+//   - a close packet waits for the session's pending GET to be parked, so
+//     that GET is answered (with a noop) instead of finding the session
+//     gone (socket.io-client posts its close while its GET is pending, so
+//     it never waits);
+//   - a GET waits for an upgrade in progress to finish, so a poll sent
+//     after the client's upgrade packet is refused like in Node (a real
+//     client has stopped polling by then).
+func settle(r *http.Request, eng engine.Server, sid string, ready func(engine.Socket) bool) {
+	conn, ok := eng.Clients().Load(sid)
+	if !ok || conn.Transport().Name() != "polling" || ready(conn) {
+		return
+	}
+	deadline := time.NewTimer(settleWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !ready(conn) {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// hasClose reports whether a polling payload carries a close packet.
+func hasClose(body []byte) bool {
+	for rec := range strings.SplitSeq(string(body), "\x1e") {
+		if rec == "1" {
+			return true
+		}
+	}
+	return false
 }
 
 // validPayload checks that every record of an Engine.IO v4 polling payload
