@@ -254,7 +254,15 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 		if _, err := os.Stat(sim); err != nil {
 			logger.Warn("DEMO=1 but demo/simulator.mjs is missing: no simulator started")
 		} else {
-			demo, err := startChild("demo", "node", []string{sim}, c.Root, map[string]string{"BASE_URL": frontURL}, out)
+			email, password := getenv("SEED_ADMIN_EMAIL"), getenv("SEED_ADMIN_PASSWORD")
+			demoEnv := map[string]string{"BASE_URL": frontURL}
+			if email != "" && getenv("ADMIN_EMAIL") == "" {
+				demoEnv["ADMIN_EMAIL"] = email
+			}
+			if password != "" && getenv("ADMIN_PASSWORD") == "" {
+				demoEnv["ADMIN_PASSWORD"] = password
+			}
+			demo, err := startChild("demo", "node", []string{sim}, c.Root, demoEnv, out)
 			if err != nil {
 				return err
 			}
@@ -366,6 +374,7 @@ func startChild(name, bin string, args []string, dir string, env map[string]stri
 	go func() {
 		_ = cmd.Wait()
 		pw.flush()
+		_, _ = pw.Write([]byte("[" + cmd.ProcessState.String() + "]\n"))
 		close(ch.done)
 	}()
 	return ch, nil
