@@ -15,7 +15,7 @@
 //   DURATION        seconds to run, 0 = until Ctrl-C         0
 //   ADMIN_EMAIL     admin account (seeded by orderapi)       admin@friendspizzahut.test
 //   ADMIN_PASSWORD                                           Admin12345
-//   GPS_INTERVAL    seconds between an agent's positions     2
+//   GPS_INTERVAL    seconds between an agent's positions     2 (at least 1: the gateway's limit)
 //   PATH_STEPS      GPS positions per delivery               10
 //   DRAIN           seconds to let in-flight orders finish after Ctrl-C, 0 = stop at once   30
 // Ctrl-C stops placing orders and drains; Ctrl-C again or SIGTERM stops at once.
@@ -52,7 +52,8 @@ export function readConfig(env) {
     agents: num('AGENTS', 3, { min: 1, max: 200, int: true }),
     customers: num('CUSTOMERS', 5, { min: 1, max: 500, int: true }),
     duration: num('DURATION', 0, { min: 0 }),
-    gpsInterval: num('GPS_INTERVAL', 2, { min: 0.1, max: 60 }),
+    // The gateway takes one position per second per order; faster would only collect refusals.
+    gpsInterval: num('GPS_INTERVAL', 2, { min: 1, max: 60 }),
     pathSteps: num('PATH_STEPS', 10, { min: 2, max: 500, int: true }),
     drain: num('DRAIN', 30, { min: 0, max: 3600 }),
     adminEmail: env.ADMIN_EMAIL || 'admin@friendspizzahut.test',
@@ -401,7 +402,7 @@ class Simulator {
     await this.api('PATCH', `/orders/${id}/status`, { status: 'out_for_delivery' }, agent.token);
     const path = deliveryPath(this.cfg.pathSteps);
     for (const p of path) {
-      agent.socket.emit('delivery:location', { orderId: id, latitude: p.latitude, longitude: p.longitude });
+      this.sendLocation(agent, order, p);
       await sleep(this.cfg.gpsInterval * 1000, signal);
     }
     const amount = Number(order.totalAmount) || 0;
@@ -413,6 +414,18 @@ class Simulator {
     );
     await this.api('PATCH', `/orders/${id}/status`, { status: 'out_for_delivery', paymentStatus: 'completed' }, agent.token);
     await this.api('PATCH', `/orders/${id}/status`, { status: 'delivered' }, agent.token);
+  }
+
+  /** sendLocation emits one GPS position and reports a refusal (the gateway acks every position). */
+  sendLocation(agent, order, p) {
+    const id = order._id || order.id;
+    agent.socket
+      .timeout(5000)
+      .emit('delivery:location', { orderId: id, latitude: p.latitude, longitude: p.longitude }, (err, reply) => {
+        if (this.abort.signal.aborted) return;
+        if (err) this.error(`delivery:location for ${order.orderNumber}: no answer within 5 s`);
+        else if (reply && reply.success === false) this.error(`delivery:location for ${order.orderNumber} refused: ${reply.message}`);
+      });
   }
 
   freeAgent(signal) {

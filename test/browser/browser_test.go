@@ -84,8 +84,8 @@ func TestSimulator(t *testing.T) {
 		"AGENTS":         "2",
 		"CUSTOMERS":      "2",
 		"DURATION":       "6",
-		"GPS_INTERVAL":   "0.3",
-		"PATH_STEPS":     "4",
+		"GPS_INTERVAL":   "1.1", // the gateway takes one position per second per order
+		"PATH_STEPS":     "3",
 		"DRAIN":          "60",
 	})
 	if err != nil {

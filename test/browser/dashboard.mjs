@@ -298,8 +298,11 @@ async function main() {
     ];
     const seen = [];
     for (const [latitude, longitude] of path) {
-      agentSocket.emit('delivery:location', { orderId: order._id, latitude, longitude });
-      await new Promise((r) => setTimeout(r, 600));
+      // The gateway takes one position per second per order, and acks each one.
+      const reply = await agentSocket.timeout(5000).emitWithAck('delivery:location', { orderId: order._id, latitude, longitude })
+        .catch((e) => ({ success: false, message: `no ack: ${e.message}` }));
+      if (reply && reply.success === false) throw new StepError(`delivery:location refused: ${reply.message}`);
+      await new Promise((r) => setTimeout(r, 1100));
       seen.push(`${await head.getAttribute('cx')},${await head.getAttribute('cy')}`);
     }
     try {
