@@ -245,3 +245,56 @@ func TestSocketBehaviour(t *testing.T) {
 		}
 	})
 }
+
+// TestRequireToken: with GATEWAY_REQUIRE_TOKEN=true a socket without a
+// token is refused with a clear connect_error; one with a token connects.
+func TestRequireToken(t *testing.T) {
+	e := startEnv(t, 1, map[string]string{"GATEWAY_REQUIRE_TOKEN": "true"})
+	admin := e.admin(t)
+	for _, tr := range jsclient.Transports() {
+		t.Run(string(tr), func(t *testing.T) {
+			s := e.js.Connect(t, e.st.URL(), jsclient.Options{Transports: tr, NoReconnect: true})
+			msg, data := s.WaitConnectErrorData(t)
+			if msg != "Authentication required: no token provided." || !strings.Contains(string(data), "NO_TOKEN") {
+				t.Fatalf("got %q %s", msg, data)
+			}
+			ok := e.connect(t, tr, jsclient.Options{Auth: map[string]any{"token": admin.Token}})
+			ok.Emit("register")
+			if got := obj(t, ok.WaitEvent(t, "registered", wait, nil)[0]); got["success"] != true || got["userId"] != admin.ID {
+				t.Fatalf("got %v", got)
+			}
+		})
+	}
+}
+
+// TestGracefulShutdown: a replica stopped with SIGTERM closes its sockets;
+// the clients reconnect through the front proxy to the other replica,
+// register again and keep receiving events.
+func TestGracefulShutdown(t *testing.T) {
+	e := startEnv(t, 2, nil)
+	admin := e.admin(t)
+	// Put every socket on replica 0: with replica 1 down the proxy sends
+	// them all there.
+	e.st.StopGateway(1)
+	var socks []*jsclient.Socket
+	for _, tr := range jsclient.Transports() {
+		s := e.connect(t, tr, jsclient.Options{})
+		register(t, s, admin.ID, "admin")
+		socks = append(socks, s)
+	}
+	e.st.StartGateway(t, 1, nil)
+	e.st.StopGateway(0)
+	for _, s := range socks {
+		if reason := s.WaitDisconnect(t); reason != "transport close" && reason != "transport error" {
+			t.Errorf("got disconnect reason %q, want a transport one (the client reconnects)", reason)
+		}
+	}
+	for _, s := range socks {
+		s.WaitConnect(t) // the reconnection, to the survivor
+		register(t, s, admin.ID, "admin")
+	}
+	e.publish(t, &event.AgentStatus{DeliveryAgentID: hexID('d', 77), Name: "Dev", IsOnline: true, State: "free"})
+	for _, s := range socks {
+		s.WaitEvent(t, "delivery:agent:status:update", wait, nil)
+	}
+}
