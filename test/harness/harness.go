@@ -109,10 +109,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 			"SEED_ADMIN_PASSWORD": AdminPassword,
 		}, opts.Env, opts.OrderAPIEnv),
 	}
-	st.orderapi.env["PORT"] = port(st.orderapi.addr)
-	if err := st.orderapi.start(nil); err != nil {
-		tb.Fatalf("harness: %v", err)
-	}
+	startOnFreePort(tb, st.orderapi)
 	tb.Cleanup(func() { st.orderapi.stop(syscall.SIGTERM, 10*time.Second) })
 
 	var gatewayURLs []string
@@ -126,10 +123,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 				"GATEWAY_ID":   id,
 			}, opts.Env, opts.GatewayEnv),
 		}
-		g.env["PORT"] = port(g.addr)
-		if err := g.start(nil); err != nil {
-			tb.Fatalf("harness: %v", err)
-		}
+		startOnFreePort(tb, g)
 		tb.Cleanup(func() { g.stop(syscall.SIGTERM, 10*time.Second) })
 		st.gateways = append(st.gateways, g)
 		gatewayURLs = append(gatewayURLs, g.url())
@@ -282,6 +276,23 @@ func (st *Stack) dumpLogs() {
 			continue
 		}
 		st.tb.Logf("----- %s log (%s), tail -----\n%s", p.name, p.logPath, tailFile(p.logPath, 6000))
+	}
+}
+
+// startOnFreePort starts p on its free port, moving to another one if the
+// port was taken between picking and binding it (parallel test processes).
+func startOnFreePort(tb testing.TB, p *process) {
+	tb.Helper()
+	for attempt := 1; ; attempt++ {
+		p.env["PORT"] = port(p.addr)
+		err := p.start(nil)
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			tb.Fatalf("harness: %v", err)
+		}
+		p.addr = mustFreeAddr(tb)
 	}
 }
 
