@@ -25,7 +25,8 @@ import (
 // test-suite/): an echoing bare Engine.IO server at /engine.io/, and at
 // /socket.io/ our Socket.IO layer with the namespaces "/" and "/custom",
 // each emitting "auth" with the handshake payload after connecting, and on
-// "/" echoing "message" as "message-back" and acking "message-with-ack".
+// "/" echoing "message" as "message-back" and acking "message-with-ack"
+// (plus, for test/gateway, "disconnect-me": a server-side disconnect).
 // Ping interval 300ms and timeout 200ms, as the suites require. No Redis,
 // no orderapi.
 //
@@ -117,6 +118,8 @@ func (f *fixtureSession) OnEvent(e *sio.Event) {
 		_ = f.sock.EmitRaw("message-back", e.Args, e.Attachments)
 	case "message-with-ack":
 		_ = e.AckRaw(e.Args, e.Attachments)
+	case "disconnect-me": // not used by the suites: our end-to-end tests
+		f.sock.Disconnect()
 	}
 }
 
