@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/friendspizzahut/platform/gateway/internal/routing"
+	"github.com/friendspizzahut/platform/gateway/internal/sio"
 	"github.com/friendspizzahut/platform/shared/bus"
 	"github.com/friendspizzahut/platform/shared/event"
 )
@@ -247,3 +249,13 @@ func TestRunTwice(t *testing.T) {
 		t.Error("second Run: got nil, want error")
 	}
 }
+
+// TestEveryoneRoomIsSIOs: business:status:update targets routing's
+// "everyone" room, which the socket layer must join every socket to.
+func TestEveryoneRoomIsSIOs(t *testing.T) {
+	if routing.RoomEveryone != sio.RoomAll {
+		t.Errorf("routing.RoomEveryone = %q, sio.RoomAll = %q: want the same room", routing.RoomEveryone, sio.RoomAll)
+	}
+}
+
+var _ Broadcaster = (*sio.Server)(nil)
