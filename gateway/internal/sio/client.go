@@ -146,7 +146,7 @@ func (c *client) dispatch(p *Packet) error {
 func (c *client) connect(p *Packet) {
 	ns := c.srv.namespace(p.Nsp)
 	if ns == nil {
-		c.write(encodeObject(PacketConnectError, p.Nsp, json.RawMessage(`{"message":"Invalid namespace"}`)), false)
+		c.write(encodeObject(PacketConnectError, p.Nsp, noID, json.RawMessage(`{"message":"Invalid namespace"}`)), false)
 		return
 	}
 	if c.srv.closing.Load() {
@@ -166,7 +166,7 @@ func (c *client) connect(p *Packet) {
 	})
 	session, err := c.srv.onConnect(sock)
 	if err != nil {
-		c.write(encodeObject(PacketConnectError, p.Nsp, connectErrorPayload(err)), false)
+		c.write(encodeObject(PacketConnectError, p.Nsp, noID, connectErrorPayload(err)), false)
 		return
 	}
 	sock.session = session
@@ -190,7 +190,7 @@ func (c *client) connect(p *Packet) {
 	reply, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{sock.id})
-	sock.sendLocked([]frame{{b: encodeObject(PacketConnect, p.Nsp, reply)}})
+	sock.sendLocked([]frame{{b: encodeObject(PacketConnect, p.Nsp, noID, reply)}})
 	sock.writeMu.Unlock()
 
 	session.OnConnect()

@@ -260,8 +260,8 @@ func encodeArray(t PacketType, nsp string, id int64, attachments int, head json.
 
 // encodeObject builds a text packet with an optional object payload
 // (CONNECT, CONNECT_ERROR, DISCONNECT).
-func encodeObject(t PacketType, nsp string, payload json.RawMessage) []byte {
-	b := appendHeader(make([]byte, 0, 8+len(nsp)+len(payload)), t, nsp, noID, 0)
+func encodeObject(t PacketType, nsp string, id int64, payload json.RawMessage) []byte {
+	b := appendHeader(make([]byte, 0, 8+len(nsp)+len(payload)), t, nsp, id, 0)
 	return append(b, payload...)
 }
 
@@ -275,5 +275,5 @@ func (p *Packet) Encode() (string, [][]byte) {
 	case PacketAck, PacketBinaryAck:
 		return string(encodeArray(PacketAck, p.Nsp, p.ID, len(p.Attachments), nil, p.Args)), p.Attachments
 	}
-	return string(encodeObject(p.Type, p.Nsp, p.Data)), nil
+	return string(encodeObject(p.Type, p.Nsp, p.ID, p.Data)), nil
 }

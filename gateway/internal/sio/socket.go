@@ -187,7 +187,7 @@ func (s *Socket) Disconnect() {
 	}
 	s.writeMu.Lock()
 	s.inflight.Add(1)
-	c.conn.Send(frameReader(frame{b: encodeObject(PacketDisconnect, s.hs.Namespace, nil)}), nil, func(transports.Transport) {
+	c.conn.Send(frameReader(frame{b: encodeObject(PacketDisconnect, s.hs.Namespace, noID, nil)}), nil, func(transports.Transport) {
 		s.inflight.Add(-1)
 		// Called on the engine's write goroutine once the frame is out;
 		// close from elsewhere so its queue is not closed under it.
