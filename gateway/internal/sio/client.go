@@ -41,8 +41,10 @@ func (s *Server) onEngineConnection(conn engine.Socket) {
 	c := &client{srv: s, conn: conn, sockets: map[string]*Socket{}}
 	if ctx := conn.Request(); ctx != nil {
 		if r := ctx.Request(); r != nil {
+			// The engine keeps this first request for the session's
+			// lifetime anyway; sharing its headers costs no memory.
 			c.query = r.URL.Query()
-			c.header = r.Header.Clone()
+			c.header = r.Header
 		}
 	}
 	c.remoteAddr = conn.RemoteAddress()

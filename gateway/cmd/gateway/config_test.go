@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := loadConfig(env(map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 5002 || c.PingInterval != 25*time.Second || c.PingTimeout != 20*time.Second ||
+		c.MaxHTTPBufferSize != 1_000_000 || c.RequireToken || len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" ||
+		c.OrderAPIURL != "http://127.0.0.1:5001" || c.JWTSecret != devJWTSecret || len(c.warnings) != 2 {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestLoadConfigReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, err := loadConfig(env(map[string]string{
+		"PORT":                  "http",
+		"ORDERAPI_URL":          "ftp://x",
+		"GATEWAY_REQUIRE_TOKEN": "maybe",
+		"PING_INTERVAL":         "10ms",
+		"MAX_HTTP_BUFFER_SIZE":  "12",
+		"LOG_FORMAT":            "xml",
+	}))
+	if err == nil {
+		t.Fatal("got no error")
+	}
+	for _, name := range []string{"REDIS_URL", "PORT", "ORDERAPI_URL", "GATEWAY_REQUIRE_TOKEN", "PING_INTERVAL", "MAX_HTTP_BUFFER_SIZE", "LOG_FORMAT"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not mention %s:\n%v", name, err)
+		}
+	}
+}
