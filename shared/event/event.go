@@ -5,8 +5,8 @@
 // A payload carries every id needed to route it (customer, assigned agent,
 // order, target user), so the gateway never queries a database to route.
 //
-// Adding an event type: add a constant, a payload struct with EventType and
-// Validate, and a case in newPayload; then add a row to the gateway's matrix.
+// Adding an event type: add a constant, a payload struct with EventType,
+// Validate and Parties, and a case in newPayload; then add a row to the gateway's matrix.
 package event
 
 import (
@@ -60,6 +60,18 @@ type Payload interface {
 	EventType() Type
 	// Validate reports a payload that lacks what consumers need to route it.
 	Validate() error
+	// Parties names the people and the order the event is about, so a
+	// consumer can route it without knowing the payload's type.
+	Parties() Parties
+}
+
+// Parties are the ids an event names: its order, the order's customer, the
+// delivery agent it concerns, and the user it targets. Empty when absent.
+type Parties struct {
+	OrderID    string
+	CustomerID string
+	AgentID    string
+	UserID     string
 }
 
 // newPayload returns an empty payload for t, or false for an unknown type.

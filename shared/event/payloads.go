@@ -93,6 +93,14 @@ func (o *OrderSnapshot) validate() error {
 	return require("orderId", o.OrderID, "orderNumber", o.OrderNumber, "customer.id", o.Customer.ID, "status", o.Status)
 }
 
+func (o *OrderSnapshot) parties() Parties {
+	p := Parties{OrderID: o.OrderID, CustomerID: o.Customer.ID}
+	if o.DeliveryAgent != nil {
+		p.AgentID = o.DeliveryAgent.ID
+	}
+	return p
+}
+
 // BusinessStatus: the shop opened or closed (business.status_changed).
 type BusinessStatus struct {
 	IsOpen       bool   `json:"isOpen"`
@@ -100,16 +108,18 @@ type BusinessStatus struct {
 	Message      string `json:"message,omitempty"`
 }
 
-func (*BusinessStatus) EventType() Type { return BusinessStatusChanged }
-func (*BusinessStatus) Validate() error { return nil }
+func (*BusinessStatus) EventType() Type  { return BusinessStatusChanged }
+func (*BusinessStatus) Validate() error  { return nil }
+func (*BusinessStatus) Parties() Parties { return Parties{} }
 
 // OrderCreatedData: a customer placed an order (order.created).
 type OrderCreatedData struct {
 	Order OrderSnapshot `json:"order"`
 }
 
-func (*OrderCreatedData) EventType() Type   { return OrderCreated }
-func (d *OrderCreatedData) Validate() error { return d.Order.validate() }
+func (*OrderCreatedData) EventType() Type    { return OrderCreated }
+func (d *OrderCreatedData) Validate() error  { return d.Order.validate() }
+func (d *OrderCreatedData) Parties() Parties { return d.Order.parties() }
 
 // OrderStatusChangedData: an order moved to a new status, or its payment
 // status changed while the status stayed (order.status_changed).
@@ -130,6 +140,9 @@ func (*OrderStatusChangedData) EventType() Type { return OrderStatusChanged }
 func (d *OrderStatusChangedData) Validate() error {
 	return require("orderId", d.OrderID, "customerId", d.CustomerID, "status", d.Status)
 }
+func (d *OrderStatusChangedData) Parties() Parties {
+	return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.DeliveryAgentID}
+}
 
 // OrderAssignedData: an admin assigned a delivery agent (order.assigned).
 // Order.DeliveryAgent is the assigned agent.
@@ -148,6 +161,7 @@ func (d *OrderAssignedData) Validate() error {
 	}
 	return nil
 }
+func (d *OrderAssignedData) Parties() Parties { return d.Order.parties() }
 
 // OrderCancelledData: an order was cancelled or rejected (order.cancelled).
 type OrderCancelledData struct {
@@ -163,6 +177,9 @@ type OrderCancelledData struct {
 func (*OrderCancelledData) EventType() Type { return OrderCancelled }
 func (d *OrderCancelledData) Validate() error {
 	return require("orderId", d.OrderID, "customerId", d.CustomerID)
+}
+func (d *OrderCancelledData) Parties() Parties {
+	return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.DeliveryAgentID}
 }
 
 // VehicleInfo describes an agent's vehicle.
@@ -196,6 +213,7 @@ func (*AgentStatus) EventType() Type { return DeliveryAgentStatusChanged }
 func (d *AgentStatus) Validate() error {
 	return require("deliveryAgentId", d.DeliveryAgentID, "state", d.State)
 }
+func (d *AgentStatus) Parties() Parties { return Parties{AgentID: d.DeliveryAgentID} }
 
 // Location is a point on the map.
 type Location struct {
@@ -216,6 +234,9 @@ type DeliveryStatus struct {
 func (*DeliveryStatus) EventType() Type { return DeliveryStatusChanged }
 func (d *DeliveryStatus) Validate() error {
 	return require("deliveryAgentId", d.DeliveryAgentID, "status", d.Status)
+}
+func (d *DeliveryStatus) Parties() Parties {
+	return Parties{OrderID: d.CurrentOrderID, AgentID: d.DeliveryAgentID}
 }
 
 // LocationReport: the assigned agent reported a position for an order
@@ -242,6 +263,9 @@ func (d *LocationReport) Validate() error {
 	}
 	return nil
 }
+func (d *LocationReport) Parties() Parties {
+	return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.DeliveryAgentID}
+}
 
 // ValidCoordinates reports whether lat/lng are a real position.
 func ValidCoordinates(lat, lng float64) bool {
@@ -265,6 +289,9 @@ type PaymentReceivedData struct {
 func (*PaymentReceivedData) EventType() Type { return PaymentReceived }
 func (d *PaymentReceivedData) Validate() error {
 	return require("paymentId", d.PaymentID, "orderId", d.OrderID, "customerId", d.CustomerID)
+}
+func (d *PaymentReceivedData) Parties() Parties {
+	return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.CollectedBy}
 }
 
 // RelatedEntity points a notification at what it is about.
@@ -291,6 +318,7 @@ func (*NotificationData) EventType() Type { return NotificationCreated }
 func (d *NotificationData) Validate() error {
 	return require("notificationId", d.NotificationID, "userId", d.UserID)
 }
+func (d *NotificationData) Parties() Parties { return Parties{UserID: d.UserID} }
 
 // OfferData: an admin created an offer (offer.created).
 type OfferData struct {
@@ -305,3 +333,4 @@ type OfferData struct {
 
 func (*OfferData) EventType() Type   { return OfferCreated }
 func (d *OfferData) Validate() error { return require("offerId", d.OfferID, "code", d.Code) }
+func (*OfferData) Parties() Parties  { return Parties{} }

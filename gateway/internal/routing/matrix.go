@@ -24,7 +24,7 @@ const (
 // Matrix returns the distribution matrix of DESIGN §4, one row per socket
 // event a domain event produces. It is the only place that knows who gets
 // what: adding an event type is one payload type in shared/event and one
-// row here (plus its parties in partiesOf if it targets a person or order).
+// row here (the payload's Parties method names who it is about).
 //
 // A socket in several rooms of one row receives that row once; a socket
 // targeted by two rows receives two different socket events.

@@ -95,46 +95,7 @@ func userRoomOrEmpty(id string) string {
 }
 
 // Parties are the ids an event names; audiences resolve against them.
-type Parties struct {
-	OrderID    string
-	CustomerID string
-	AgentID    string
-	UserID     string
-}
-
-// partiesOf reads the parties out of a domain payload. Event types that
-// only target fixed rooms (roles, everyone) need no case.
-func partiesOf(p event.Payload) Parties {
-	switch d := p.(type) {
-	case *event.OrderCreatedData:
-		return orderParties(&d.Order)
-	case *event.OrderAssignedData:
-		return orderParties(&d.Order)
-	case *event.OrderStatusChangedData:
-		return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.DeliveryAgentID}
-	case *event.OrderCancelledData:
-		return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.DeliveryAgentID}
-	case *event.LocationReport:
-		return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID, AgentID: d.DeliveryAgentID}
-	case *event.PaymentReceivedData:
-		return Parties{OrderID: d.OrderID, CustomerID: d.CustomerID}
-	case *event.NotificationData:
-		return Parties{UserID: d.UserID}
-	case *event.AgentStatus:
-		return Parties{AgentID: d.DeliveryAgentID}
-	case *event.DeliveryStatus:
-		return Parties{AgentID: d.DeliveryAgentID}
-	}
-	return Parties{}
-}
-
-func orderParties(o *event.OrderSnapshot) Parties {
-	p := Parties{OrderID: o.OrderID, CustomerID: o.Customer.ID}
-	if o.DeliveryAgent != nil {
-		p.AgentID = o.DeliveryAgent.ID
-	}
-	return p
-}
+type Parties = event.Parties
 
 // Meta is what every socket payload takes from the envelope.
 type Meta struct {
@@ -213,7 +174,7 @@ func (t *Table) Route(env event.Envelope, p event.Payload) []Delivery {
 	if len(rows) == 0 {
 		return nil
 	}
-	parties := partiesOf(p)
+	parties := p.Parties()
 	meta := Meta{Timestamp: isoTime(env.At)}
 	out := make([]Delivery, 0, len(rows))
 	for _, r := range rows {

@@ -292,7 +292,7 @@ func TestEveryTypeHasRows(t *testing.T) {
 				t.Errorf("%s → %s: mapper does not take %T", typ, r.Emit, p)
 			}
 			for _, a := range append(slices.Clone(r.To), r.Except...) {
-				if a.Room(partiesOf(p)) == "" && !(typ == event.OrderStatusChanged || typ == event.OrderCancelled) {
+				if a.Room(p.Parties()) == "" && !(typ == event.OrderStatusChanged || typ == event.OrderCancelled) {
 					t.Errorf("%s → %s: audience %v resolves to no room for a full sample", typ, r.Emit, a)
 				}
 			}
