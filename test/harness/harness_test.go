@@ -83,12 +83,7 @@ func TestRestartControls(t *testing.T) {
 }
 
 func TestOrderAPIKillAndRestart(t *testing.T) {
-	// FerretDB v1.24.2 drops the connection (a recovered panic in its
-	// createIndexes: slices.Delete with stale indexes) when one
-	// createIndexes call names several indexes that already exist, so
-	// orderapi's second start against the same database fails until it
-	// creates its indexes one per call. Remove this skip then.
-	t.Skip("orderapi restart blocked by FerretDB createIndexes bug; see comment")
+	// A restart runs orderapi's start-up (indexes, seed) on existing data.
 
 	st := harness.Start(t, harness.Options{Gateways: 1})
 	st.KillOrderAPI()

@@ -111,7 +111,7 @@ var (
 )
 
 func (s *Offers) ensureIndexes(ctx context.Context) error {
-	_, err := s.c.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	err := createIndexes(ctx, s.c, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "code", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
 	})
 	if err != nil {

@@ -21,7 +21,7 @@ type Orders struct{ base }
 var errOrderNotFound = apperr.NotFoundf("Order not found")
 
 func (s *Orders) ensureIndexes(ctx context.Context) error {
-	_, err := s.c.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	err := createIndexes(ctx, s.c, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "orderNumber", Value: 1}}, Options: options.Index().SetUnique(true).SetName("orderNumber_unique")},
 		{Keys: bson.D{{Key: "user", Value: 1}, {Key: "createdAt", Value: -1}}, Options: options.Index().SetName("user_createdAt")},
 		{Keys: bson.D{{Key: "deliveryAgent", Value: 1}, {Key: "status", Value: 1}}, Options: options.Index().SetName("agent_status")},

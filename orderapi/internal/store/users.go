@@ -117,7 +117,7 @@ type Users struct{ base }
 var errUserNotFound = apperr.NotFoundf("User not found")
 
 func (s *Users) ensureIndexes(ctx context.Context) error {
-	_, err := s.c.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	err := createIndexes(ctx, s.c, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
 		{Keys: bson.D{{Key: "phone", Value: 1}}, Options: options.Index().SetName("phone")},
 		{Keys: bson.D{{Key: "role", Value: 1}}, Options: options.Index().SetName("role")},
