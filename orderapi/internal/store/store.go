@@ -41,13 +41,18 @@ const (
 	SettingsCollection = "restaurant_settings"
 	BusinessCollection = "business_status"
 	OffersCollection   = "offers"
+
+	PaymentsCollection      = "payments"
+	NotificationsCollection = "notifications"
+	IdempotencyCollection   = "idempotency_keys"
 )
 
 // EventCollections lists the collections whose documents carry outbox
 // events; the relay scans exactly these. A store that starts writing events
 // adds its collection here.
 func EventCollections() []string {
-	return []string{OrdersCollection, UsersCollection, BusinessCollection, OffersCollection}
+	return []string{OrdersCollection, UsersCollection, BusinessCollection, OffersCollection,
+		PaymentsCollection, NotificationsCollection}
 }
 
 // Notifier is told which document just received outbox events.
@@ -66,6 +71,10 @@ type Stores struct {
 	Settings *Settings
 	Business *Business
 	Offers   *Offers
+
+	Payments      *Payments
+	Notifications *Notifications
+	Idempotency   *Idempotency
 }
 
 // New returns the stores over db. n may be nil (no relay: events wait for
@@ -86,6 +95,10 @@ func New(db *mongo.Database, n Notifier, now func() time.Time) *Stores {
 		Settings: &Settings{base: b.with(SettingsCollection)},
 		Business: &Business{base: b.with(BusinessCollection)},
 		Offers:   &Offers{base: b.with(OffersCollection)},
+
+		Payments:      &Payments{base: b.with(PaymentsCollection)},
+		Notifications: &Notifications{base: b.with(NotificationsCollection)},
+		Idempotency:   &Idempotency{base: b.with(IdempotencyCollection)},
 	}
 }
 
@@ -95,6 +108,7 @@ func (s *Stores) EnsureIndexes(ctx context.Context) error {
 	for _, f := range []func(context.Context) error{
 		s.Users.ensureIndexes, s.Orders.ensureIndexes, s.Products.ensureIndexes,
 		s.Carts.ensureIndexes, s.Offers.ensureIndexes,
+		s.Payments.ensureIndexes, s.Notifications.ensureIndexes, s.Idempotency.ensureIndexes,
 	} {
 		if err := f(ctx); err != nil {
 			return err
