@@ -143,6 +143,7 @@ type Agent struct {
 
 // Draft is what New needs: everything priced and checked already.
 type Draft struct {
+	ID                primitive.ObjectID // zero: a new id
 	User              primitive.ObjectID
 	Customer          Customer
 	Items             []Item
@@ -162,8 +163,12 @@ type Draft struct {
 // New returns a pending order made from d at time at, with order.created
 // recorded.
 func New(d Draft, at time.Time) *Order {
+	id := d.ID
+	if id.IsZero() {
+		id = primitive.NewObjectID()
+	}
 	o := &Order{
-		ID:                    primitive.NewObjectID(),
+		ID:                    id,
 		OrderNumber:           NewOrderNumber(at),
 		User:                  d.User,
 		Customer:              d.Customer,

@@ -236,8 +236,8 @@ func pendingFilter() bson.M { return bson.M{Field + ".0": bson.M{"$exists": true
 // pendingDoc is what the relay reads of a document: its id and its
 // records, kept raw so the $pullAll matches them byte for byte.
 type pendingDoc struct {
-	ID     any        `bson:"_id"`
-	Outbox []bson.Raw `bson:"outbox"`
+	ID     any             `bson:"_id"`
+	Outbox []bson.RawValue `bson:"outbox"`
 }
 
 func (r *Relay) flushOne(ctx context.Context, h hint) error {
@@ -289,7 +289,11 @@ func (r *Relay) flushDoc(ctx context.Context, coll string, d pendingDoc) error {
 	var failure error
 	for _, raw := range d.Outbox {
 		var rec Record
-		if err := bson.Unmarshal(raw, &rec); err != nil || rec.ID == "" {
+		err := errors.New("not a document")
+		if raw.Type == bson.TypeEmbeddedDocument {
+			err = raw.Unmarshal(&rec)
+		}
+		if err != nil || rec.ID == "" {
 			// A record no envelope can come from would block the document
 			// forever; drop it loudly instead.
 			r.logger.Error("outbox relay: dropping undecodable record", "collection", coll, "doc_id", fmt.Sprint(d.ID), "err", err)
