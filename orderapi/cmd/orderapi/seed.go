@@ -80,7 +80,7 @@ func seed(ctx context.Context, s *store.Stores, c cfg, logger *slog.Logger) erro
 func demoMenu() []*store.Product {
 	pizza := func(name, desc, img string, veg bool, s, m, l float64, sales int, tops ...store.ProductTopping) *store.Product {
 		return &store.Product{Name: name, Description: desc, Category: "pizza", ImageURL: "/images/menu/" + img,
-			Pricing: store.Pricing{Sizes: map[string]float64{"small": s, "medium": m, "large": l}},
+			Pricing:      store.Pricing{Sizes: map[string]float64{"small": s, "medium": m, "large": l}},
 			IsVegetarian: veg, Toppings: tops, Rating: 4.4, SalesCount: sales, IsAvailable: true}
 	}
 	item := func(name, desc, cat, img string, veg bool, price float64, sales int) *store.Product {
@@ -88,6 +88,13 @@ func demoMenu() []*store.Product {
 			Pricing: store.Pricing{Flat: price}, IsVegetarian: veg, Rating: 4.2, SalesCount: sales, IsAvailable: true}
 	}
 	return []*store.Product{
+		// Items first, pizzas last: the newest products list first by default.
+		item("Classic Veg Burger", "Crispy veg patty with lettuce", "burger", "veg-burger.jpg", true, 129, 60),
+		item("Chicken Burger", "Grilled chicken with cheese", "burger", "chicken-burger.jpg", false, 169, 55),
+		item("White Sauce Pasta", "Penne in creamy white sauce", "pasta", "white-pasta.jpg", true, 189, 40),
+		item("Garlic Bread", "Four pieces with herb butter", "sides", "garlic-bread.jpg", true, 99, 85),
+		item("Cold Coffee", "Thick cold coffee", "milkshakes", "cold-coffee.jpg", true, 119, 35),
+		item("Coke (500 ml)", "Chilled soft drink", "cold-drinks", "coke.jpg", true, 49, 70),
 		pizza("Margherita", "Tomato sauce, mozzarella and basil", "margherita.jpg", true, 199, 299, 399, 120,
 			store.ProductTopping{Name: "Mozzarella", Category: "cheese"}, store.ProductTopping{Name: "Basil", Category: "vegetables"}),
 		pizza("Farmhouse", "Onion, capsicum, tomato and mushroom", "farmhouse.jpg", true, 249, 379, 499, 90,
@@ -96,11 +103,5 @@ func demoMenu() []*store.Product {
 			store.ProductTopping{Name: "Paneer", Category: "cheese"}),
 		pizza("Chicken Pepperoni", "Chicken pepperoni and extra cheese", "pepperoni.jpg", false, 279, 429, 549, 110,
 			store.ProductTopping{Name: "Pepperoni", Category: "meat"}),
-		item("Classic Veg Burger", "Crispy veg patty with lettuce", "burger", "veg-burger.jpg", true, 129, 60),
-		item("Chicken Burger", "Grilled chicken with cheese", "burger", "chicken-burger.jpg", false, 169, 55),
-		item("White Sauce Pasta", "Penne in creamy white sauce", "pasta", "white-pasta.jpg", true, 189, 40),
-		item("Garlic Bread", "Four pieces with herb butter", "sides", "garlic-bread.jpg", true, 99, 85),
-		item("Cold Coffee", "Thick cold coffee", "milkshakes", "cold-coffee.jpg", true, 119, 35),
-		item("Coke (500 ml)", "Chilled soft drink", "cold-drinks", "coke.jpg", true, 49, 70),
 	}
 }
