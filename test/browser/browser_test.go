@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +51,7 @@ func TestDashboard(t *testing.T) {
 		"ADMIN_PASSWORD": s.adminPassword,
 		"CHROMIUM":       chromium,
 		"SCREENSHOTS":    strings.Join(shots, ","),
-	})
+	}, s.control(t))
 	if err != nil {
 		var fails []string
 		for _, l := range strings.Split(out, "\n") {
@@ -87,7 +86,7 @@ func TestSimulator(t *testing.T) {
 		"GPS_INTERVAL":   "1.1", // the gateway takes one position per second per order
 		"PATH_STEPS":     "3",
 		"DRAIN":          "60",
-	})
+	}, nil)
 	if err != nil {
 		t.Fatalf("simulator: %v", err)
 	}
@@ -123,7 +122,7 @@ func TestNodeUnit(t *testing.T) {
 	for _, dir := range []string{"admin", "demo"} {
 		t.Run(dir, func(t *testing.T) {
 			needNode(t, filepath.Join(root, dir))
-			if _, err := runNode(t, time.Minute, filepath.Join(root, dir), []string{"--test", "test/"}, nil); err != nil {
+			if _, err := runNode(t, time.Minute, filepath.Join(root, dir), []string{"--test", "test/"}, nil, nil); err != nil {
 				t.Fatalf("node --test in %s: %v", dir, err)
 			}
 		})
@@ -166,7 +165,7 @@ func needNode(t *testing.T, dir string, packages ...string) {
 func buildAdmin(t *testing.T, root string) string {
 	t.Helper()
 	out := t.TempDir()
-	if _, err := runNode(t, 2*time.Minute, filepath.Join(root, "admin"), []string{"build.mjs", "--outdir", out}, nil); err != nil {
+	if _, err := runNode(t, 2*time.Minute, filepath.Join(root, "admin"), []string{"build.mjs", "--outdir", out}, nil, nil); err != nil {
 		t.Fatalf("build the admin dashboard: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "index.html")); err != nil {
@@ -176,8 +175,11 @@ func buildAdmin(t *testing.T, root string) string {
 }
 
 // runNode runs node with args in dir, logging each output line as it comes, and returns the
-// combined output. The process is killed if the test process dies or the timeout passes.
-func runNode(t *testing.T, timeout time.Duration, dir string, args []string, env map[string]string) (string, error) {
+// combined output. A line "@@ <command>" is a request from the script: control (on the test's
+// goroutine, so it may call t.Fatal) returns the one-line answer written to the script's stdin;
+// a nil control answers "skip". The process is killed when the timeout passes or the test
+// process dies.
+func runNode(t *testing.T, timeout time.Duration, dir string, args []string, env map[string]string, control func(cmd string) string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -189,30 +191,57 @@ func runNode(t *testing.T, timeout time.Duration, dir string, args []string, env
 	}
 	cmd.WaitDelay = 5 * time.Second
 	infra.KillWithParent(cmd)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return "", err
+	}
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
-	var (
-		mu  sync.Mutex
-		all strings.Builder
-		wg  sync.WaitGroup
-	)
-	wg.Add(1)
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+
+	var all strings.Builder // written by the reader only; read after it is done
+	requests := make(chan string)
+	readerDone := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(readerDone)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64*1024), 1024*1024)
 		for sc.Scan() {
-			t.Log(sc.Text())
-			mu.Lock()
-			all.WriteString(sc.Text() + "\n")
-			mu.Unlock()
+			line := sc.Text()
+			t.Log(line)
+			all.WriteString(line + "\n")
+			if c, ok := strings.CutPrefix(line, "@@ "); ok {
+				select {
+				case requests <- c:
+				case <-ctx.Done():
+				}
+			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	err := cmd.Run()
-	pw.Close()
-	wg.Wait()
+	waited := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		pw.Close()
+		waited <- err
+	}()
+	for {
+		select {
+		case c := <-requests:
+			reply := "skip"
+			if control != nil {
+				reply = control(c)
+			}
+			_, _ = io.WriteString(stdin, reply+"\n")
+			continue
+		case err = <-waited:
+		}
+		break
+	}
+	<-readerDone
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("timed out after %s: %w", timeout, err)
 	}

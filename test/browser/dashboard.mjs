@@ -31,6 +31,40 @@ const phone = () => `8${String((runNum * 100 + phoneSeq++) % 1e9).padStart(9, '0
 
 class StepError extends Error {}
 
+// The Go test can act on the stack (stop and start the gateways) on request: a line "@@ <command>"
+// on stdout is answered by one line on stdin ("ok", "skip" or "error: ...").
+const controlLines = [];
+let controlWaiter = null;
+process.stdin.setEncoding('utf8');
+let controlBuf = '';
+process.stdin.on('data', (chunk) => {
+  controlBuf += chunk;
+  let i;
+  while ((i = controlBuf.indexOf('\n')) >= 0) {
+    const line = controlBuf.slice(0, i).trim();
+    controlBuf = controlBuf.slice(i + 1);
+    if (controlWaiter) {
+      controlWaiter(line);
+      controlWaiter = null;
+    } else controlLines.push(line);
+  }
+});
+process.stdin.on('error', () => {});
+async function control(cmd) {
+  console.log(`@@ ${cmd}`);
+  const line = controlLines.length
+    ? controlLines.shift()
+    : await new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new StepError(`no answer from the Go test to "${cmd}" within 60 s`)), 60000);
+        controlWaiter = (l) => {
+          clearTimeout(t);
+          resolve(l);
+        };
+      });
+  if (line.startsWith('error')) throw new StepError(`${cmd}: ${line}`);
+  return line;
+}
+
 // ---- REST and socket helpers -------------------------------------------------------------------
 
 async function api(method, path, body, token) {
@@ -56,12 +90,14 @@ async function api(method, path, body, token) {
   return json.data;
 }
 
-async function registerAndLogin(role, extra = {}) {
-  const email = `browser-${run}-${role}@test.friendspizzahut.test`;
+async function registerAndLogin(role, name, extra = {}) {
+  const email = `browser-${run}-${role}-${phoneSeq}@test.friendspizzahut.test`;
   const password = 'Browser123';
-  const r = await api('POST', '/auth/register', { name: `Browser ${role}`, email, phone: phone(), password, role, ...extra });
-  return { email, password, id: r.user.id, token: r.accessToken };
+  const r = await api('POST', '/auth/register', { name, email, phone: phone(), password, role, ...extra });
+  return { email, password, name, id: r.user.id, token: r.accessToken };
 }
+
+const AGENT_NAME = 'Vikram Singh';
 
 function connectSocket(token, userId, role) {
   const s = io(BASE_URL, { auth: { token }, transports: ['websocket'], reconnection: true });
@@ -81,13 +117,18 @@ function connectSocket(token, userId, role) {
   });
 }
 
-async function placeOrder(customer, productId) {
-  await api('POST', '/cart/items', { productId, quantity: 2 }, customer.token);
+async function placeOrder(customer, products, n) {
+  for (let k = 0; k <= n % 2; k++) {
+    const p = products[(n + k * 3) % products.length];
+    const item = { productId: p._id || p.id, quantity: 1 + ((n + k) % 2) };
+    if (p.pricing && typeof p.pricing === 'object') item.size = Object.keys(p.pricing)[n % Object.keys(p.pricing).length];
+    await api('POST', '/cart/items', item, customer.token);
+  }
   return api(
     'POST',
     '/orders/from-cart',
     {
-      deliveryAddress: { street: '221 MG Road', city: 'Pune', state: 'Maharashtra', pincode: '411001' },
+      deliveryAddress: { street: `${12 + n * 7} ${['MG Road', 'FC Road', 'Baner Road', 'JM Road'][n % 4]}`, city: 'Pune', state: 'Maharashtra', pincode: '411001' },
       contactPhone: '9876501234',
       paymentMethod: 'cash',
     },
@@ -141,50 +182,60 @@ async function main() {
   let agent;
   let agentSocket;
   let productId;
+  let products;
 
   await step('setup: accounts, menu and an online agent through the API', async () => {
     const a = await api('POST', '/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
     admin = { id: a.user.id, token: a.accessToken };
-    customer = await registerAndLogin('customer');
+    customer = await registerAndLogin('customer', 'Asha Kulkarni');
+    const others = [await registerAndLogin('customer', 'Rohan Mehta'), await registerAndLogin('customer', 'Priya Nair')];
+    const email = `browser-${run}-delivery@test.friendspizzahut.test`;
     const d = await api('POST', '/auth/register', {
-      name: 'Browser Rider',
-      email: `browser-${run}-delivery@test.friendspizzahut.test`,
+      name: AGENT_NAME,
+      email,
       phone: phone(),
       password: 'Browser123',
       role: 'delivery',
       vehicleInfo: { type: 'bike', number: 'MH12AB4321', model: 'Activa' },
     });
-    agent = { id: d.user.id, name: 'Browser Rider', email: `browser-${run}-delivery@test.friendspizzahut.test` };
+    agent = { id: d.user.id, name: AGENT_NAME, email };
     await api('PATCH', `/users/${agent.id}`, { isApproved: true, isRejected: false, rejectionReason: null, isActive: true }, admin.token);
     const l = await api('POST', '/auth/login', { email: agent.email, password: 'Browser123' });
     agent.token = l.accessToken;
     agentSocket = await connectSocket(agent.token, agent.id, 'delivery');
     sockets.push(agentSocket);
     await api('PATCH', '/delivery-agent/status', { isOnline: true }, agent.token);
-    const products = await api('GET', '/products?limit=20&isAvailable=true');
-    const list = Array.isArray(products) ? products : [];
-    const p = list.find((x) => typeof x.pricing !== 'object') || list[0];
-    if (!p) throw new StepError('GET /products: no available product (is the stack seeded?)');
-    productId = p._id || p.id;
-    // Something on the board already, as in a real shop.
-    const earlier = await placeOrder(customer, productId);
-    await api('POST', `/orders/${earlier._id}/accept`, undefined, admin.token);
-    await placeOrder(customer, productId);
+    const got = await api('GET', '/products?limit=20&isAvailable=true');
+    products = (Array.isArray(got) ? got : []).filter((x) => x.isAvailable !== false);
+    if (!products.length) throw new StepError('GET /products: no available product (is the stack seeded?)');
+    productId = products.find((x) => typeof x.pricing !== 'object')?._id || products[0]._id;
+    // A board with some history, as in a real shop: delivered, rejected, accepted and pending orders.
+    const done = await placeOrder(others[0], products, 1);
+    await api('POST', `/orders/${done._id}/accept`, undefined, admin.token);
+    await api('PATCH', `/orders/${done._id}/assign-delivery`, { deliveryAgentId: agent.id }, admin.token);
+    await api('PATCH', `/orders/${done._id}/status`, { status: 'out_for_delivery' }, agent.token);
+    await api('POST', '/payments', { order: done._id, user: agent.id, amount: done.totalAmount, paymentMethod: 'cod', collectionMethod: 'cash', paymentStatus: 'completed' }, agent.token);
+    await api('PATCH', `/orders/${done._id}/status`, { status: 'delivered' }, agent.token);
+    const rejected = await placeOrder(others[1], products, 2);
+    await api('POST', `/orders/${rejected._id}/reject`, { reason: 'Out of delivery area' }, admin.token);
+    const accepted = await placeOrder(others[0], products, 3);
+    await api('POST', `/orders/${accepted._id}/accept`, undefined, admin.token);
+    await placeOrder(others[1], products, 4);
   });
 
   await step('browser: launch Debian chromium', async () => {
     userDataDir = mkdtempSync(join(tmpdir(), 'fph-chromium-'));
-    browser = await chromium.launch({
+    // A persistent context on a fresh temporary profile: the --user-data-dir of this run only.
+    browser = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
+      viewport: { width: 1360, height: 900 },
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--user-data-dir=${userDataDir}`,
       ],
     });
-    const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    page = await ctx.newPage();
+    page = browser.pages()[0] || (await browser.newPage());
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => pageErrors.push(e.message));
     // Nothing may come from outside the stack's origin.
@@ -217,7 +268,7 @@ async function main() {
     await expectVisible(page.locator('[data-testid=connection][data-state=connected]'), 'connection indicator "connected"', 10000);
     await expectVisible(page.locator(`[data-testid=agent][data-agent-id="${agent.id}"][data-status=online]`), `agent ${agent.id} shown online`, 5000);
     const rows = await page.getByTestId('order-row').count();
-    if (rows < 2) throw new StepError(`order rows after login: got ${rows}, want at least the 2 orders placed in setup`);
+    if (rows < 4) throw new StepError(`order rows after login: got ${rows}, want at least the 4 orders placed in setup`);
   });
 
   let order;
@@ -282,7 +333,7 @@ async function main() {
     await page.getByTestId('assign-btn').click();
     await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=assigned]`), 'row status "assigned"', 3000);
     const who = (await row().getByTestId('order-agent').textContent()).trim();
-    if (!who.includes('Browser Rider')) throw new StepError(`agent cell: got ${JSON.stringify(who)}, want "Browser Rider"`);
+    if (!who.includes(AGENT_NAME)) throw new StepError(`agent cell: got ${JSON.stringify(who)}, want ${JSON.stringify(AGENT_NAME)}`);
     await expectVisible(page.getByTestId('tracking'), 'tracking panel', 3000);
   });
 
@@ -316,7 +367,38 @@ async function main() {
     if (!/18\.5\d+, 73\.8\d+/.test(pos)) throw new StepError(`position text: got ${JSON.stringify(pos)}, want the last lat, lng`);
   });
 
+  await step('shop open/closed: the toggle and business:status:update', async () => {
+    const toggle = page.getByTestId('business-toggle');
+    await expectVisible(page.locator('[data-testid=business-toggle][data-open=true]'), 'shop shown open', 3000);
+    await toggle.click();
+    await expectVisible(page.locator('[data-testid=business-toggle][data-open=false]'), 'shop shown closed after the click', 3000);
+    const st = await api('GET', '/business/status');
+    if (st.isOpen !== false) throw new StepError(`GET /business/status after closing: got isOpen ${st.isOpen}, want false`);
+    // Reopened by "another admin" through the API: the board follows the socket event.
+    await api('PATCH', '/business/status', { isOpen: true }, admin.token);
+    await expectVisible(page.locator('[data-testid=business-toggle][data-open=true]'), 'shop shown open after business:status:update', 3000);
+  });
+
+  await step('connection indicator shows reconnects; the board catches up', async () => {
+    if ((await control('stop-gateways')) === 'skip') {
+      console.log('     (skipped: no harness to stop the gateways)');
+      return;
+    }
+    await expectVisible(page.locator('[data-testid=connection][data-state=reconnecting]'), 'indicator "reconnecting"', 10000);
+    try {
+      await page.waitForFunction(() => /attempt \d+/.test(document.getElementById('conn-text').textContent), null, { timeout: 15000 });
+    } catch {
+      throw new StepError(`indicator while the gateways are down: got ${JSON.stringify(await text('connection'))}, want "Reconnecting (attempt N)…"`);
+    }
+    // An order placed while the board is offline must be on it after the reconnect.
+    const missed = await placeOrder(customer, products, 5);
+    await control('start-gateways');
+    await expectVisible(page.locator('[data-testid=connection][data-state=connected]'), 'indicator "connected" after the gateways came back', 20000);
+    await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${missed._id}"]`), `order ${missed.orderNumber} placed during the outage`, 5000);
+  });
+
   await step('screenshots', async () => {
+    if (await page.getByTestId('flash').isVisible()) await page.getByTestId('flash').click();
     await page.getByTestId('business-toggle').focus();
     for (const file of SCREENSHOTS) {
       mkdirSync(dirname(file), { recursive: true });

@@ -4,6 +4,7 @@ package browser
 
 import (
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/friendspizzahut/platform/test/harness"
@@ -14,6 +15,7 @@ type stack struct {
 	baseURL       string
 	adminEmail    string
 	adminPassword string
+	h             *harness.Stack // nil for a stack the tests did not start
 }
 
 // startStack starts the whole platform with test/harness (two gateway replicas behind the
@@ -30,7 +32,34 @@ func startStack(t *testing.T, adminDir string) stack {
 	}
 	st := harness.Start(t, opts)
 	email, password := st.AdminCredentials()
-	return stack{baseURL: st.URL(), adminEmail: email, adminPassword: password}
+	return stack{baseURL: st.URL(), adminEmail: email, adminPassword: password, h: st}
+}
+
+// control answers dashboard.mjs's requests to act on the stack: "stop-gateways" (SIGTERM to every
+// replica, as in a rolling restart gone wrong) and "start-gateways". Without a harness it says
+// "skip". It runs on the test goroutine.
+func (s stack) control(t *testing.T) func(cmd string) string {
+	return func(cmd string) string {
+		if s.h == nil {
+			return "skip"
+		}
+		switch cmd {
+		case "stop-gateways":
+			var wg sync.WaitGroup
+			for i := range s.h.Gateways() {
+				wg.Go(func() { s.h.StopGateway(i) })
+			}
+			wg.Wait()
+		case "start-gateways":
+			for i := range s.h.Gateways() {
+				s.h.StartGateway(t, i, nil)
+			}
+		default:
+			return "error: unknown command " + cmd
+		}
+		t.Logf("control: %s done", cmd)
+		return "ok"
+	}
 }
 
 func envOr(k, def string) string {
