@@ -74,19 +74,19 @@ export class ApiError extends Error {
   }
 }
 
+/** sleep waits ms milliseconds, or rejects with signal's reason as soon as it aborts. */
 function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal && signal.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal &&
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(t);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      if (signal) signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -435,9 +435,14 @@ class Simulator {
       return Promise.resolve(a);
     }
     return new Promise((resolve, reject) => {
-      const w = { resolve };
-      this.waitingForAgent.push(w);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      const onAbort = () => reject(signal.reason);
+      this.waitingForAgent.push({
+        resolve: (agent) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(agent);
+        },
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
