@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/friendspizzahut/platform/orderapi/internal/api"
 	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/shared/event"
 )
@@ -32,6 +33,9 @@ type cfg struct {
 
 	OutboxRelay        bool          // OUTBOX_RELAY, default true; false leaves events pending (ops/tests)
 	OutboxPollInterval time.Duration // OUTBOX_POLL_INTERVAL, default 5s
+
+	RateLimit      api.RateLimit // RATE_LIMIT_*: see rateLimitConfig
+	IdempotencyTTL time.Duration // IDEMPOTENCY_TTL, default 24h: how long an Idempotency-Key is remembered
 
 	MaxBodyBytes    int           // MAX_BODY_BYTES, default 1 MiB
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 10s
@@ -63,6 +67,9 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		OutboxRelay:        r.Bool("OUTBOX_RELAY", true),
 		OutboxPollInterval: r.Duration("OUTBOX_POLL_INTERVAL", 5*time.Second),
 
+		RateLimit:      rateLimitConfig(r),
+		IdempotencyTTL: r.Duration("IDEMPOTENCY_TTL", api.DefaultIdempotencyTTL),
+
 		MaxBodyBytes:    r.Int("MAX_BODY_BYTES", 1<<20, 1024, 64<<20),
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),
 		LogFormat:       r.OneOf("LOG_FORMAT", "text", "text", "json"),
@@ -87,8 +94,33 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 	if c.OutboxPollInterval < 100*time.Millisecond {
 		r.Fail("OUTBOX_POLL_INTERVAL", "must be at least 100ms")
 	}
+	if c.IdempotencyTTL < time.Minute {
+		r.Fail("IDEMPOTENCY_TTL", "must be at least 1m")
+	}
 	if len(c.SeedAdminPassword) < 6 {
 		r.Fail("SEED_ADMIN_PASSWORD", "must be at least 6 characters")
 	}
 	return c, r.Err()
+}
+
+// rateLimitConfig reads the per-client limits of /api/v1. The defaults are
+// far above what the apps send, so real traffic never meets them.
+func rateLimitConfig(r *config.Reader) api.RateLimit {
+	rl := api.RateLimit{
+		Disabled:      !r.Bool("RATE_LIMIT_ENABLED", true),
+		Window:        r.Duration("RATE_LIMIT_WINDOW", time.Minute),
+		Max:           r.Int("RATE_LIMIT_MAX", 1200, 1, 1_000_000),
+		PaymentWrites: r.Int("RATE_LIMIT_PAYMENT_WRITES", 120, 1, 1_000_000),
+		AuthFailures:  r.Int("RATE_LIMIT_AUTH_FAILURES", 30, 1, 1_000_000),
+		AuthWindow:    r.Duration("RATE_LIMIT_AUTH_WINDOW", 15*time.Minute),
+		MaxClients:    r.Int("RATE_LIMIT_MAX_CLIENTS", 100_000, 100, 10_000_000),
+		TrustProxy:    r.OneOf("RATE_LIMIT_TRUST_PROXY", api.ProxyPrivate, api.ProxyPrivate, api.ProxyAll, api.ProxyNone),
+	}
+	if rl.Window < time.Second {
+		r.Fail("RATE_LIMIT_WINDOW", "must be at least 1s")
+	}
+	if rl.AuthWindow < time.Second {
+		r.Fail("RATE_LIMIT_AUTH_WINDOW", "must be at least 1s")
+	}
+	return rl
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
+	"github.com/friendspizzahut/platform/orderapi/internal/notify"
 	"github.com/friendspizzahut/platform/orderapi/internal/outbox"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/auth"
@@ -70,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	relay := outbox.NewRelay(db, store.EventCollections(), eventBus, logger.With("component", "outbox"),
 		outbox.Config{PollInterval: c.OutboxPollInterval})
 	stores := store.New(db, relay, nil)
+	// Follow-ups of published events, idempotent (they run at least once):
+	// an order follows its completed payment; notifications are derived.
+	relay.OnPublished(stores.Orders.OnPaymentPublished)
+	relay.OnPublished(notify.New(stores.Users, stores.Notifications).OnPublished)
 
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err = stores.EnsureIndexes(startCtx)
@@ -96,6 +101,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		InternalToken: c.InternalToken,
 		AdminDir:      c.AdminDir,
 		MaxBodyBytes:  int64(c.MaxBodyBytes),
+
+		RateLimit:      c.RateLimit,
+		IdempotencyTTL: c.IdempotencyTTL,
 	})
 
 	// Listen before serving: a busy port fails here, at once.
@@ -135,6 +143,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			err = errors.Join(err, serr)
 		}
 		return err
+	})
+	g.Go(func() error { // FerretDB has no TTL index: expired Idempotency-Keys are purged here
+		return stores.Idempotency.RunPurger(gctx, time.Hour, func(err error) {
+			logger.Warn("purging expired idempotency keys failed; retrying in an hour", "err", err)
+		})
 	})
 	if c.OutboxRelay {
 		g.Go(func() error { return relay.Run(relayCtx) })

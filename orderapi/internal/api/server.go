@@ -38,6 +38,11 @@ type Deps struct {
 	StartedAt time.Time
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// RateLimit sets the per-client limits of /api/v1 (ratelimit.go).
+	RateLimit RateLimit
+	// IdempotencyTTL is how long an Idempotency-Key is remembered
+	// (default DefaultIdempotencyTTL).
+	IdempotencyTTL time.Duration
 }
 
 // NewServer returns the HTTP handler of orderapi.
@@ -54,9 +59,12 @@ func NewServer(d Deps) http.Handler {
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
+	if d.IdempotencyTTL <= 0 {
+		d.IdempotencyTTL = DefaultIdempotencyTTL
+	}
 
 	r := chi.NewRouter()
-	r.Use(logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes))
+	r.Use(logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes), rateLimit(d.RateLimit, d.Signer, d.Now))
 	r.NotFound(notFoundRoute)
 	r.MethodNotAllowed(notFoundRoute) // Express answers an unknown method with the same 404
 	for _, rt := range routes(d) {

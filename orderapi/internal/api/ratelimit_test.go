@@ -1,0 +1,106 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/friendspizzahut/platform/orderapi/internal/api"
+	"github.com/friendspizzahut/platform/orderapi/internal/store"
+	"github.com/friendspizzahut/platform/shared/auth"
+	"github.com/friendspizzahut/platform/test/infra"
+)
+
+// limitedEnv is an env whose server has tight rate limits.
+func limitedEnv(t *testing.T, rl api.RateLimit) *env {
+	t.Helper()
+	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(mongoURI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := client.Database(infra.NewDatabaseName(t))
+	stores := store.New(db, nil, nil)
+	if err := stores.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	signer := auth.NewSigner(testSecret, nil)
+	h := api.NewServer(api.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Signer: signer, Stores: stores, RateLimit: rl})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, db: db, stores: stores, signer: signer}
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	e := limitedEnv(t, api.RateLimit{Max: 3, Window: time.Hour, AuthFailures: 2})
+	_, tokA := e.mustUser(auth.RoleCustomer)
+	_, tokB := e.mustUser(auth.RoleCustomer)
+
+	for i := 0; i < 3; i++ {
+		e.do("GET", "/api/v1/offers/active", tokA, nil).want(t, 200)
+	}
+	r := e.do("GET", "/api/v1/offers/active", tokA, nil).want(t, 429)
+	if r.body["status"] != "fail" || r.body["code"] != "TOO_MANY_REQUESTS" || str(r.body, "message") == "" || str(r.body, "timestamp") == "" {
+		t.Fatalf("got %s, want the original's 429 body", r)
+	}
+	if _, has := r.body["success"]; has {
+		t.Fatalf("the 429 body has no success field: %s", r)
+	}
+	// Keyed per user: another user from the same address is unaffected,
+	// and so are probes outside /api/v1.
+	e.do("GET", "/api/v1/offers/active", tokB, nil).want(t, 200)
+	for i := 0; i < 5; i++ {
+		e.do("GET", "/healthz", "", nil).want(t, 200)
+	}
+	// Anonymous requests share the address's bucket.
+	for i := 0; i < 3; i++ {
+		e.do("GET", "/api/v1/offers/active", "", nil).want(t, 200)
+	}
+	e.do("GET", "/api/v1/offers/active", "", nil).want(t, 429)
+}
+
+func TestRateLimitAuthFailures(t *testing.T) {
+	t.Parallel()
+	e := limitedEnv(t, api.RateLimit{AuthFailures: 2})
+	u, _ := e.mustUser(auth.RoleCustomer)
+	bad := map[string]any{"email": u.Email, "password": "Wrong123"}
+	good := map[string]any{"email": u.Email, "password": "Secret123"}
+	other, _ := e.mustUser(auth.RoleCustomer)
+	e.do("POST", "/api/v1/auth/login", "", good).want(t, 200) // successes do not count
+	e.do("POST", "/api/v1/auth/login", "", bad).want(t, 401)
+	e.do("POST", "/api/v1/auth/login", "", bad).want(t, 401)
+	res := e.do("POST", "/api/v1/auth/login", "", good).want(t, 429)
+	if res.body["code"] != "TOO_MANY_REQUESTS" {
+		t.Fatalf("got %s", res)
+	}
+	// Another account from the same address is not locked out.
+	e.do("POST", "/api/v1/auth/login", "", map[string]any{"email": other.Email, "password": "Secret123"}).want(t, 200)
+}
+
+func TestRateLimitRetryAfterAndDisabled(t *testing.T) {
+	t.Parallel()
+	e := limitedEnv(t, api.RateLimit{Max: 1, Window: time.Minute})
+	e.do("GET", "/api/v1/offers/active", "", nil).want(t, 200)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/offers/active", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("got %d Retry-After %q, want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+
+	off := limitedEnv(t, api.RateLimit{Disabled: true, Max: 1})
+	for i := 0; i < 5; i++ {
+		off.do("GET", "/api/v1/offers/active", "", nil).want(t, 200)
+	}
+}
