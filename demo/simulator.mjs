@@ -324,8 +324,9 @@ class Simulator {
   // ---- one order's life ----
 
   async placeOrder() {
-    const customer = this.customers.find((c) => !c.busy);
-    if (!customer) return; // every customer is checking out; skip this tick
+    const idle = this.customers.filter((c) => !c.busy);
+    if (!idle.length) return; // every customer is checking out; skip this tick
+    const customer = pick(idle);
     customer.busy = true;
     let order;
     try {
