@@ -20,6 +20,7 @@
 //   DRAIN           seconds to let in-flight orders finish after Ctrl-C, 0 = stop at once   30
 // Ctrl-C stops placing orders and drains; Ctrl-C again or SIGTERM stops at once.
 
+import { setMaxListeners } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { io } from 'socket.io-client';
 
@@ -150,6 +151,8 @@ class Simulator {
     this.products = [];
     this.stopPlacing = new AbortController();
     this.abort = new AbortController(); // hard stop: every wait ends
+    // Every order in flight waits on these signals; many at once is normal, not a leak.
+    setMaxListeners(0, this.stopPlacing.signal, this.abort.signal);
     this.startedAt = Date.now();
     this.lastErrors = new Map(); // message -> count, to keep repeated errors short
   }
