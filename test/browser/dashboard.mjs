@@ -183,6 +183,7 @@ async function main() {
   let agentSocket;
   let productId;
   let products;
+  let waiting; // a pending order from the setup, for the keyboard step
 
   await step('setup: accounts, menu and an online agent through the API', async () => {
     const a = await api('POST', '/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
@@ -220,7 +221,7 @@ async function main() {
     await api('POST', `/orders/${rejected._id}/reject`, { reason: 'Out of delivery area' }, admin.token);
     const accepted = await placeOrder(others[0], products, 3);
     await api('POST', `/orders/${accepted._id}/accept`, undefined, admin.token);
-    await placeOrder(others[1], products, 4);
+    waiting = await placeOrder(others[1], products, 4);
   });
 
   await step('browser: launch Debian chromium', async () => {
@@ -379,6 +380,27 @@ async function main() {
     await expectVisible(page.locator('[data-testid=business-toggle][data-open=true]'), 'shop shown open after business:status:update', 3000);
   });
 
+  await step('keyboard only: open a pending order, accept it, Escape back to the board', async () => {
+    const open = page.locator(`[data-testid=order-row][data-order-id="${waiting._id}"]`).getByTestId('open-order');
+    await open.focus();
+    await page.keyboard.press('Enter');
+    await expectVisible(page.locator(`[data-testid=details][data-order-id="${waiting._id}"]`), 'details panel opened with Enter', 3000);
+    let onAccept = false;
+    for (let i = 0; i < 8 && !onAccept; i++) {
+      await page.keyboard.press('Tab');
+      onAccept = await page.evaluate(() => document.activeElement?.dataset.testid === 'accept-btn');
+    }
+    if (!onAccept) throw new StepError('Accept was not reached with Tab from the details panel within 8 presses');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    if (outline === 'none') throw new StepError('the focused Accept button shows no focus outline');
+    await page.keyboard.press('Enter');
+    await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${waiting._id}"][data-status=accepted]`), 'row accepted with Enter', 3000);
+    await page.keyboard.press('Escape');
+    if (await page.getByTestId('details').isVisible()) throw new StepError('Escape did not close the details panel');
+    const back = await page.evaluate(() => document.activeElement?.closest('[data-testid=order-row]')?.dataset.orderId);
+    if (back !== waiting._id) throw new StepError(`focus after Escape: got row ${back}, want the row of ${waiting._id}`);
+  });
+
   await step('connection indicator shows reconnects; the board catches up', async () => {
     if ((await control('stop-gateways')) === 'skip') {
       console.log('     (skipped: no harness to stop the gateways)');
@@ -399,6 +421,9 @@ async function main() {
 
   await step('screenshots', async () => {
     if (await page.getByTestId('flash').isVisible()) await page.getByTestId('flash').click();
+    await row().getByTestId('open-order').click();
+    await expectVisible(page.locator(`[data-testid=details][data-order-id="${order._id}"]`), 'details of the tracked order', 3000);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=track-points]').textContent) >= 3, null, { timeout: 5000 });
     await page.getByTestId('business-toggle').focus();
     for (const file of SCREENSHOTS) {
       mkdirSync(dirname(file), { recursive: true });
