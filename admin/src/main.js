@@ -237,13 +237,12 @@ function connect() {
     const r = board.apply('order:new', p);
     if (!r) return;
     if (r.added) {
-      insertRowTop(r.id);
+      showAdded(r, true);
       beep();
       el.announce.textContent = `New order ${r.row.number} from ${r.row.customer}, ${money(r.row.total)}.`;
     } else {
       renderRow(r.id);
     }
-    renderCounts();
   });
   for (const name of ['order:status:update', 'order:status:changed', 'order:assigned', 'order:cancelled', 'payment:received']) {
     s.on(name, (p) => onOrderEvent(name, p));
@@ -277,10 +276,8 @@ async function fetchUnknown(id) {
   if (fetching.has(id)) return;
   fetching.add(id);
   try {
-    const data = await api.getOrder(id);
-    const r = board.upsert(data);
-    if (r && r.added) insertRowTop(r.id);
-    renderCounts();
+    const r = board.upsert(await api.getOrder(id));
+    if (r && r.added) showAdded(r, false);
   } catch {
     // An order we may not see (or that vanished) is simply not shown.
   } finally {
@@ -313,20 +310,21 @@ function renderAllRows() {
   if (selectedId) renderDetails();
 }
 
-function insertRowTop(id) {
-  const tr = rowEls.get(id) || createRow(id);
-  el.tbody.prepend(tr);
-  renderRow(id);
-  tr.classList.remove('is-new');
-  void tr.offsetWidth; // restart the highlight animation
-  tr.classList.add('is-new');
-  // Drop rows the board no longer keeps.
-  for (const [rid, row] of rowEls) {
-    if (!board.orders.has(rid)) {
-      row.remove();
-      rowEls.delete(rid);
-    }
+/** showAdded puts the row of an order upsert added at the top; highlight marks a new order. */
+function showAdded(r, highlight) {
+  for (const id of r.dropped) {
+    rowEls.get(id)?.remove();
+    rowEls.delete(id);
   }
+  const tr = rowEls.get(r.id) || createRow(r.id);
+  el.tbody.prepend(tr);
+  renderRow(r.id);
+  if (highlight) {
+    tr.classList.remove('is-new');
+    void tr.offsetWidth; // restart the highlight animation
+    tr.classList.add('is-new');
+  }
+  renderCounts();
 }
 
 function createRow(id) {
@@ -400,15 +398,19 @@ function timeText(iso) {
 
 // ---- actions -------------------------------------------------------------------------------
 
-async function runAction(button, fn, label) {
-  el.detailsError.textContent = '';
+/**
+ * runAction runs one REST action with its button disabled. A failure shows the API's message in
+ * the banner, and in the details panel too when the action was about the order shown there.
+ */
+async function runAction(button, fn, label, orderId = '') {
+  if (orderId && orderId === selectedId) el.detailsError.textContent = '';
   if (button) button.disabled = true;
   try {
     return await fn();
   } catch (err) {
     const msg = `${label} failed: ${err.message}`;
     flash(msg);
-    if (selectedId) el.detailsError.textContent = msg;
+    if (orderId && orderId === selectedId) el.detailsError.textContent = msg;
     return undefined;
   } finally {
     if (button) button.disabled = false;
@@ -416,14 +418,14 @@ async function runAction(button, fn, label) {
 }
 
 async function accept(id, button) {
-  const data = await runAction(button, () => api.accept(id), 'Accept');
+  const data = await runAction(button, () => api.accept(id), 'Accept', id);
   if (data) applyRest(data);
 }
 
 function applyRest(data) {
   const r = board.upsert(data, { top: false });
   if (!r) return;
-  if (r.added) insertRowTop(r.id);
+  if (r.added) showAdded(r, false);
   else renderRow(r.id, true);
   renderCounts();
   if (r.id === selectedId) renderDetails();
@@ -440,7 +442,7 @@ el.rejectForm.addEventListener('submit', async (ev) => {
     return;
   }
   const id = selectedId;
-  const data = await runAction(el.rejectForm.querySelector('button'), () => api.reject(id, reason), 'Reject');
+  const data = await runAction(el.rejectForm.querySelector('button'), () => api.reject(id, reason), 'Reject', id);
   if (data) applyRest(data);
 });
 
@@ -452,7 +454,7 @@ el.assignForm.addEventListener('submit', async (ev) => {
     return;
   }
   const id = selectedId;
-  const data = await runAction(el.assignForm.querySelector('button'), () => api.assign(id, agentId), 'Assign');
+  const data = await runAction(el.assignForm.querySelector('button'), () => api.assign(id, agentId), 'Assign', id);
   if (data) applyRest(data);
 });
 

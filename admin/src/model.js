@@ -136,26 +136,33 @@ export class Board {
     return { ...old, ...row, status, agent: row.agent || old.agent, items: row.items.length ? row.items : old.items };
   }
 
-  /** upsert adds or updates an order; added is true when the order was not on the board yet. */
+  /**
+   * upsert adds or updates an order. added is true when the order was not on the board yet;
+   * dropped lists the oldest orders that made room for it.
+   */
   upsert(src, { top = true } = {}) {
     const row = normalizeOrder(src);
     if (!row) return null;
     const old = this.orders.get(row.id);
     this.orders.set(row.id, this.merge(old, row));
+    let dropped = [];
     if (!old) {
       if (top) this.ids.unshift(row.id);
       else this.ids.push(row.id);
-      this.trim();
+      dropped = this.trim();
     }
-    return { id: row.id, added: !old, row: this.orders.get(row.id) };
+    return { id: row.id, added: !old, row: this.orders.get(row.id), dropped };
   }
 
   trim() {
+    const dropped = [];
     while (this.ids.length > this.maxOrders) {
       const id = this.ids.pop();
       this.orders.delete(id);
       this.paths.delete(id);
+      dropped.push(id);
     }
+    return dropped;
   }
 
   /**

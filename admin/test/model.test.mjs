@@ -86,3 +86,15 @@ test('project keeps points inside the box and the aspect ratio', () => {
   assert.deepEqual(project([{ lat: 1, lng: 2 }], 320, 220), [[160, 110]], 'one point is centred');
   assert.deepEqual(project([], 320, 220), []);
 });
+
+test('the board keeps at most maxOrders and says which rows it dropped', () => {
+  const b = new Board({ maxOrders: 2 });
+  b.upsert({ _id: 'a' });
+  b.upsert({ _id: 'b' });
+  b.location({ orderId: 'a', location: { latitude: 1, longitude: 1 } });
+  const r = b.upsert({ _id: 'c' });
+  assert.deepEqual(r.dropped, ['a']);
+  assert.deepEqual(b.ids, ['c', 'b']);
+  assert.equal(b.paths.has('a'), false);
+  assert.deepEqual(b.upsert({ _id: 'c', status: 'accepted' }).dropped, []);
+});
