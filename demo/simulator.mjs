@@ -146,7 +146,7 @@ class Simulator {
     this.customers = [];
     this.agents = [];
     this.sockets = [];
-    this.flows = new Set(); // promises of orders in flight
+    this.flows = new Map(); // order id -> promise of the order's life, for orders in flight
     this.waitingForAgent = []; // resolvers of orders waiting for a free agent
     this.products = [];
     this.stopPlacing = new AbortController();
@@ -369,8 +369,9 @@ class Simulator {
       this.stats.failed++;
       this.error(`order ${order.orderNumber || order._id}: ${e.message}`);
     });
-    this.flows.add(flow);
-    flow.finally(() => this.flows.delete(flow));
+    const id = order._id || order.id;
+    this.flows.set(id, flow);
+    flow.finally(() => this.flows.delete(id));
   }
 
   async runOrder(order) {
@@ -490,7 +491,7 @@ class Simulator {
       if (this.flows.size && this.cfg.drain > 0 && !this.abort.signal.aborted) {
         this.log(`stopping: no new orders; letting ${this.flows.size} in-flight orders finish (up to ${this.cfg.drain}s; Ctrl-C again to quit now)`);
         await Promise.race([
-          Promise.allSettled([...this.flows]),
+          Promise.allSettled([...this.flows.values()]),
           sleep(this.cfg.drain * 1000, this.abort.signal).catch(() => {}),
         ]);
       }
@@ -517,17 +518,27 @@ class Simulator {
     }
   }
 
+  /**
+   * shutdown leaves the shop tidy: orders still in flight are cancelled by the admin (so no demo
+   * order stays "out for delivery" forever), then the agents go offline and the sockets close.
+   * Each call is best effort with a short timeout: the stack may be stopping too.
+   */
   async shutdown() {
-    // Agents with nothing in hand go offline, so the board does not show ghosts.
-    const offline = this.agents.map((a) =>
-      fetch(`${this.cfg.baseURL}/api/v1/delivery-agent/status`, {
-        method: 'PATCH',
-        headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ isOnline: false }),
+    const quick = (method, path, body, token) =>
+      fetch(`${this.cfg.baseURL}/api/v1${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(3000),
-      }).catch(() => {}),
-    );
-    await Promise.allSettled(offline);
+      }).catch(() => {});
+    if (this.admin) {
+      await Promise.allSettled(
+        [...this.flows.keys()].map((id) =>
+          quick('POST', `/orders/${id}/reject`, { reason: 'Demo simulator stopped before delivery' }, this.admin.token),
+        ),
+      );
+    }
+    await Promise.allSettled(this.agents.map((a) => quick('PATCH', '/delivery-agent/status', { isOnline: false }, a.token)));
     for (const s of this.sockets) s.disconnect();
   }
 
