@@ -83,7 +83,7 @@ func TestSimulator(t *testing.T) {
 		"AGENTS":         "2",
 		"CUSTOMERS":      "2",
 		"DURATION":       "6",
-		"GPS_INTERVAL":   "1.1", // the gateway takes one position per second per order
+		"GPS_INTERVAL":   "1.5", // the gateway takes one position per second per order; keep a margin under load
 		"PATH_STEPS":     "3",
 		"DRAIN":          "60",
 	}, nil)
