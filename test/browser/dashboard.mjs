@@ -300,13 +300,25 @@ async function main() {
 
   const row = () => page.locator(`[data-testid=order-row][data-order-id="${order._id}"]`);
 
-  await step('accept from the details panel; the status changes live', async () => {
+  await step('accept from the details panel; the status changes live on every open board', async () => {
+    // A second board (another tab: its own session) that only listens.
+    const other = await browser.newPage();
+    other.on('pageerror', (e) => pageErrors.push(`second board: ${e.message}`));
+    await other.goto(`${BASE_URL}/admin/`, { waitUntil: 'domcontentloaded' });
+    await other.getByTestId('login-email').fill(ADMIN_EMAIL);
+    await other.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await other.getByTestId('login-submit').click();
+    await expectVisible(other.locator('[data-testid=connection][data-state=connected]'), 'second board connected', 10000);
+    await expectVisible(other.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=pending]`), 'order pending on the second board', 3000);
+
     await row().getByTestId('open-order').click();
     await expectVisible(page.locator(`[data-testid=details][data-order-id="${order._id}"]`), 'details panel of the order', 3000);
     await page.getByTestId('accept-btn').click();
     await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=accepted]`), 'row status "accepted"', 3000);
     const s = await text('detail-status');
     if (s !== 'Accepted') throw new StepError(`details status: got ${JSON.stringify(s)}, want "Accepted"`);
+    await expectVisible(other.locator(`[data-testid=order-row][data-order-id="${order._id}"][data-status=accepted]`), 'row status "accepted" on the second board', 3000);
+    await other.close();
   });
 
   await step('a failed action shows the API message', async () => {
