@@ -11,7 +11,8 @@ import (
 )
 
 // handleAdmin serves the admin dashboard's static files from dir at /admin.
-// /admin and /admin/ get index.html, and so does any extension-less path
+// /admin redirects to /admin/ (the page loads its assets by relative URLs),
+// /admin/ gets index.html, and so does any extension-less path
 // that is not a file (the dashboard routes on the client). With no dir, or
 // a dir that does not exist, /admin answers a JSON 404 that says why.
 func handleAdmin(dir string) http.Handler {
@@ -26,6 +27,14 @@ func handleAdmin(dir string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			missing.ServeHTTP(w, r) // checked per request: the dashboard may be built after start
+			return
+		}
+		if r.URL.Path == "/admin" {
+			target := "/admin/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
 			return
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/admin"), "/")

@@ -112,4 +112,16 @@ func TestAdminStatic(t *testing.T) {
 			t.Errorf("GET %s: got %d %q, want %d containing %q", tc.path, res.StatusCode, body, tc.want, tc.contains)
 		}
 	}
+
+	// /admin itself redirects, so the page's relative asset URLs resolve
+	// under /admin/ from the first request on.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(with.URL + "/admin?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != "/admin/?x=1" {
+		t.Errorf("GET /admin: got %d Location %q, want 301 to /admin/?x=1", res.StatusCode, res.Header.Get("Location"))
+	}
 }
