@@ -8,6 +8,7 @@ import (
 
 	"github.com/friendspizzahut/platform/shared/event"
 	"github.com/friendspizzahut/platform/test/jsclient"
+	"github.com/friendspizzahut/platform/test/testapi"
 )
 
 // Socket kinds of the matrix test, and the replica each one is on.
@@ -32,14 +33,14 @@ var socketEvents = []string{
 }
 
 type parties struct {
-	order                              string
-	admin, agent, otherAgent, customer user
+	order, number                      string
+	admin, agent, otherAgent, customer testapi.User
 }
 
 func snapshot(p parties, status string, assigned bool) event.OrderSnapshot {
 	o := event.OrderSnapshot{
-		OrderID: p.order, OrderNumber: "ORD-E2E-" + p.order[18:],
-		Customer: event.Party{ID: p.customer.ID, Name: p.customer.Name, Phone: "8000000001", Email: "c@events.test"},
+		OrderID: p.order, OrderNumber: p.number,
+		Customer: event.Party{ID: p.customer.ID, Name: p.customer.Name, Phone: p.customer.Phone, Email: p.customer.Email},
 		Items: []event.OrderItem{{ProductSnapshot: event.ProductSnapshot{Name: "Margherita", BasePrice: 199},
 			Quantity: 1, Size: "medium", SelectedPrice: 249, Subtotal: 249}},
 		Subtotal: 249, Tax: 21.17, DeliveryFee: 40, TotalAmount: 310.17,
@@ -47,8 +48,8 @@ func snapshot(p parties, status string, assigned bool) event.OrderSnapshot {
 		PaymentMethod:   "cash", PaymentStatus: "pending", Status: status, EstimatedDeliveryTime: 30, CreatedAt: time.Now().UTC(),
 	}
 	if assigned {
-		o.DeliveryAgent = &event.Party{ID: p.agent.ID, Name: p.agent.Name, Phone: "9000000001"}
-		o.DeliveryAgentDetails = &event.AgentDetails{Name: p.agent.Name, Phone: "9000000001", VehicleNumber: "MH12AB1234"}
+		o.DeliveryAgent = &event.Party{ID: p.agent.ID, Name: p.agent.Name, Phone: p.agent.Phone}
+		o.DeliveryAgentDetails = &event.AgentDetails{Name: p.agent.Name, Phone: p.agent.Phone, VehicleNumber: "MH12AB1234"}
 	}
 	return o
 }
@@ -109,20 +110,20 @@ func matrixCases() []matrixCase {
 		}, map[string][]string{sAdmin: {"delivery:location:update"}, sCustomer: {"delivery:location:update"}, sMember: {"delivery:location:update"}}},
 
 		{"payment.received", func(p parties) event.Payload {
-			return &event.PaymentReceivedData{PaymentID: newID(), OrderID: p.order, CustomerID: p.customer.ID, CollectedBy: p.agent.ID,
+			return &event.PaymentReceivedData{PaymentID: testapi.NewID(), OrderID: p.order, CustomerID: p.customer.ID, CollectedBy: p.agent.ID,
 				Amount: 310.17, PaymentMethod: "cod", PaymentStatus: "completed"}
 		}, map[string][]string{sAdmin: {"payment:received"}, sCustomer: {"payment:received", "payment:status:update"}}},
 
 		{"notification.created for the customer", func(p parties) event.Payload {
-			return &event.NotificationData{NotificationID: newID(), UserID: p.customer.ID, Type: "order", Title: "Order accepted", Message: "m", Priority: "high", CreatedAt: time.Now().UTC()}
+			return &event.NotificationData{NotificationID: testapi.NewID(), UserID: p.customer.ID, Type: "order", Title: "Order accepted", Message: "m", Priority: "high", CreatedAt: time.Now().UTC()}
 		}, map[string][]string{sCustomer: {"notification:new"}}},
 
 		{"notification.created for the admin", func(p parties) event.Payload {
-			return &event.NotificationData{NotificationID: newID(), UserID: p.admin.ID, Type: "order", Title: "New order", Message: "m", Priority: "high", CreatedAt: time.Now().UTC()}
+			return &event.NotificationData{NotificationID: testapi.NewID(), UserID: p.admin.ID, Type: "order", Title: "New order", Message: "m", Priority: "high", CreatedAt: time.Now().UTC()}
 		}, map[string][]string{sAdmin: {"notification:new"}}},
 
 		{"offer.created", func(p parties) event.Payload {
-			return &event.OfferData{OfferID: newID(), Code: "PIZZA10", Title: "10% off", DiscountType: "percentage", DiscountValue: 10}
+			return &event.OfferData{OfferID: testapi.NewID(), Code: "PIZZA10", Title: "10% off", DiscountType: "percentage", DiscountValue: 10}
 		}, map[string][]string{sCustomer: {"offer:new"}, sOtherCust: {"offer:new"}}},
 	}
 }
@@ -131,53 +132,54 @@ func matrixCases() []matrixCase {
 // role spread over two replicas, exactly which socket events each one gets:
 // the expected ones once, nothing else. It runs under each transport.
 func TestMatrix(t *testing.T) {
-	e := startEnv(t, nil)
-	admin := e.fakeUser(t, "admin", "Ada Admin")
-	agent := e.fakeUser(t, "delivery", "Dev Agent")
-	otherAgent := e.fakeUser(t, "delivery", "Oli Agent")
-	customer := e.customer(t, "Cora Customer")
-	otherCustomer := e.customer(t, "Carl Customer")
+	e := sharedEnv(t)
+	admin := e.Admin
+	agent := e.API.OnlineAgent(t, admin, "Dev Agent")
+	otherAgent := e.API.RegisterApprovedAgent(t, admin, "Oli Agent")
+	customer := e.API.RegisterCustomer(t, "Cora Customer")
+	otherCustomer := e.API.RegisterCustomer(t, "Carl Customer")
 
 	for _, tr := range jsclient.Transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			p := parties{order: e.fakeOrder(customer, agent), admin: admin, agent: agent, otherAgent: otherAgent, customer: customer}
+			// A real order of customer, assigned to agent: the gateways
+			// look its parties up for join:order.
+			o := e.API.AssignedOrder(t, admin, customer, agent)
+			p := parties{order: o.ID, number: o.Number, admin: admin, agent: agent, otherAgent: otherAgent, customer: customer}
 			socks := map[string]*jsclient.Socket{}
 			for _, kind := range []string{sAdmin, sAgent, sOtherAgent, sCustomer, sOtherCust, sAnon, sMember} {
 				token := ""
 				if kind == sMember {
 					token = customer.Token
 				}
-				s := e.connect(t, replicaOf[kind], tr, token)
-				t.Cleanup(s.Disconnect)
-				socks[kind] = s
+				socks[kind] = e.connect(t, replicaOf[kind], tr, token)
 			}
-			register(t, socks[sAdmin], admin)
-			register(t, socks[sAgent], agent)
-			register(t, socks[sOtherAgent], otherAgent)
-			register(t, socks[sCustomer], customer)
-			register(t, socks[sOtherCust], otherCustomer)
-			joinOrder(t, socks[sAgent], p.order)
-			joinOrder(t, socks[sMember], p.order)
+			testapi.MustRegister(t, socks[sAdmin], admin)
+			testapi.MustRegister(t, socks[sAgent], agent)
+			testapi.MustRegister(t, socks[sOtherAgent], otherAgent)
+			testapi.MustRegister(t, socks[sCustomer], customer)
+			testapi.MustRegister(t, socks[sOtherCust], otherCustomer)
+			testapi.JoinOrder(t, socks[sAgent], p.order)
+			testapi.JoinOrder(t, socks[sMember], p.order)
 			all := make([]*jsclient.Socket, 0, len(socks))
 			for _, s := range socks {
 				all = append(all, s)
 			}
 			// Every socket is subscribed on its replica once it has a barrier.
-			e.barrier(t, all...)
+			e.Bus.Barrier(t, all...)
 
 			cases := matrixCases()
 			stamps := make([]string, len(cases))
 			for i, c := range cases {
-				stamps[i] = iso(e.publish(t, c.payload(p)).At)
+				stamps[i] = testapi.ISO(e.Bus.Publish(t, c.payload(p)).At)
 			}
 			for i, c := range cases {
 				for kind, names := range c.want {
 					for _, name := range names {
-						socks[kind].WaitEvent(t, name, wait, fieldIs("timestamp", stamps[i]))
+						socks[kind].WaitEvent(t, name, wait, testapi.FieldIs("timestamp", stamps[i]))
 					}
 				}
 			}
-			e.barrier(t, all...)
+			e.Bus.Barrier(t, all...)
 			for i, c := range cases {
 				for kind, s := range socks {
 					for _, name := range socketEvents {
@@ -187,7 +189,7 @@ func TestMatrix(t *testing.T) {
 								want++
 							}
 						}
-						if got := countWith(s, name, "timestamp", stamps[i]); got != want {
+						if got := testapi.CountWith(s, name, "timestamp", stamps[i]); got != want {
 							t.Errorf("%s: %s on replica %d got %d × %s, want %d", c.name, kind, replicaOf[kind]+1, got, name, want)
 						}
 					}
@@ -208,7 +210,7 @@ func checkWirePayloads(t *testing.T, socks map[string]*jsclient.Socket, p partie
 	}
 	get := func(kind, ev, caseName string) map[string]any {
 		for _, args := range socks[kind].Events(ev) {
-			if field(args, "timestamp") == stampOf(caseName) {
+			if testapi.Field(args, "timestamp") == stampOf(caseName) {
 				var m map[string]any
 				_ = json.Unmarshal(args[0], &m)
 				return m
