@@ -21,9 +21,9 @@ import (
 // loop while well-behaved JS clients on every transport keep receiving
 // every broadcast and answer pings; the gateway survives it all.
 func TestBarrage(t *testing.T) {
-	e := startEnv(t, 1, map[string]string{"LOG_LEVEL": "info"})
-	admin := e.admin(t)
-	base := e.st.GatewayURL(0)
+	e := sharedEnv(t)
+	admin := e.Admin
+	base := e.Stack.GatewayURL(0)
 
 	var good []*jsclient.Socket
 	for _, tr := range jsclient.Transports() {
@@ -58,7 +58,7 @@ func TestBarrage(t *testing.T) {
 	defer tick.Stop()
 	for i := range k {
 		<-tick.C
-		e.publish(t, &event.BusinessStatus{IsOpen: true, BusinessName: "FPH", Message: fmt.Sprintf("barrage %d", i)})
+		e.Bus.Publish(t, &event.BusinessStatus{IsOpen: true, BusinessName: "FPH", Message: fmt.Sprintf("barrage %d", i)})
 	}
 	for _, s := range good {
 		for i := range k {
@@ -77,7 +77,7 @@ func TestBarrage(t *testing.T) {
 		t.Fatalf("gateway unhealthy after the barrage: %v %v", resp, err)
 	}
 	_ = resp.Body.Close()
-	if !e.st.GatewayRunning(0) {
+	if !e.Stack.GatewayRunning(0) {
 		t.Fatal("gateway process died")
 	}
 }

@@ -89,13 +89,14 @@ func TestNoDroppedConnects(t *testing.T) {
 		n = v
 	}
 	const concurrency = 64
-	e := startEnv(t, 1, map[string]string{"LOG_LEVEL": "info"})
-	agents := make([]string, 8)
+	e := sharedEnv(t)
+	agents := make([]string, 8) // approved agents (registered, not logged in)
 	for i := range agents {
-		agents[i] = hexID('d', int64(500+i))
-		e.dir.addAgent(agents[i], "Agent "+strconv.Itoa(i))
+		a := e.API.RegisterAgent(t, "Agent "+strconv.Itoa(i))
+		e.API.Approve(t, e.Admin, a.ID)
+		agents[i] = a.ID
 	}
-	base := e.st.GatewayURL(0)
+	base := e.Stack.GatewayURL(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 

@@ -10,28 +10,32 @@ import (
 	"github.com/friendspizzahut/platform/shared/auth"
 	"github.com/friendspizzahut/platform/shared/event"
 	"github.com/friendspizzahut/platform/test/jsclient"
+	"github.com/friendspizzahut/platform/test/testapi"
 )
 
 // TestSocketBehaviour drives every client-facing behaviour of the gateway
 // with the real socket.io-client on each transport, through the front
 // proxy, with two gateway replicas.
 func TestSocketBehaviour(t *testing.T) {
-	e := startEnv(t, 2, map[string]string{"PRESENCE_INTERVAL": "300ms"})
-	admin := e.admin(t)
-	signer := e.st.Signer()
+	e := sharedEnv(t)
+	admin := e.Admin
+	signer := e.Stack.Signer()
+	customer := e.API.RegisterCustomer(t, "Cora Customer")
+	other := e.API.RegisterCustomer(t, "Carl Customer")
+	pending := e.API.RegisterAgent(t, "Pat Pending") // never approved
+	inactive := e.API.RegisterCustomer(t, "Ina Inactive")
+	e.API.SetActive(t, admin, inactive.ID, false) // before any gateway looks it up (it caches users)
+	// One agent carries the order of each transport (orderapi allows an
+	// agent three active deliveries).
+	agent := e.API.OnlineAgent(t, admin, "Dev Agent")
+	agentID := agent.ID
 
-	for i, tr := range jsclient.Transports() {
+	for _, tr := range jsclient.Transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			customer := e.registerUser(t, auth.RoleCustomer)
-			other := e.registerUser(t, auth.RoleCustomer)
-			pending := e.registerUser(t, auth.RoleDelivery)
-			agentID := hexID('d', int64(1000+i))
-			e.dir.addAgent(agentID, "Dev "+string(tr))
-			orderID := hexID('e', int64(2000+i))
-			e.dir.addOrder(orderID, customer.ID, agentID, "Dev "+string(tr))
+			orderID := e.API.AssignedOrder(t, admin, customer, agent).ID
 
 			t.Run("handshake tokens", func(t *testing.T) {
-				expired, _ := auth.NewSigner(e.st.JWTSecret, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }).IssueAccess(admin.ID, "a@x", "admin")
+				expired, _ := auth.NewSigner(e.Stack.JWTSecret, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }).IssueAccess(admin.ID, "a@x", "admin")
 				refresh, _ := signer.IssueRefresh(admin.ID)
 				for _, c := range []struct {
 					name    string
@@ -50,7 +54,7 @@ func TestSocketBehaviour(t *testing.T) {
 				} {
 					c.opts.Transports = tr
 					c.opts.NoReconnect = true
-					s := e.js.Connect(t, e.st.URL(), c.opts)
+					s := e.js.Connect(t, e.Stack.URL(), c.opts)
 					if c.wantErr == "" {
 						s.WaitConnect(t)
 						s.Disconnect()
@@ -70,9 +74,10 @@ func TestSocketBehaviour(t *testing.T) {
 					ok             bool
 					msg            string
 				}{
-					{"unknown user", hexID('f', 1), "admin", false, "User not found"},
+					{"unknown user", testapi.NewID(), "admin", false, "User not found"},
 					{"customer claiming admin", customer.ID, "admin", false, "User is not registered as admin"},
 					{"pending agent", pending.ID, "delivery", false, ""},
+					{"deactivated customer", inactive.ID, "customer", false, "User account is inactive"},
 					{"admin", admin.ID, "admin", true, "Successfully connected to real-time updates"},
 					{"again: harmless", admin.ID, "admin", true, "Successfully connected to real-time updates"},
 				} {
@@ -88,9 +93,9 @@ func TestSocketBehaviour(t *testing.T) {
 				// gets nothing but the broadcast to everyone.
 				refused := e.connect(t, tr, jsclient.Options{})
 				register(t, refused, customer.ID, "admin")
-				e.publish(t, &event.AgentStatus{DeliveryAgentID: agentID, Name: "Dev", IsOnline: true, State: "free"})
-				s.WaitEvent(t, "delivery:agent:status:update", wait, nil)
-				e.publish(t, &event.BusinessStatus{IsOpen: true, BusinessName: "FPH", Message: "open " + string(tr)})
+				ev := e.Bus.Publish(t, &event.AgentStatus{DeliveryAgentID: agentID, Name: agent.Name, IsOnline: true, State: "free"})
+				s.WaitEvent(t, "delivery:agent:status:update", wait, testapi.FieldIs("timestamp", testapi.ISO(ev.At)))
+				e.Bus.Publish(t, &event.BusinessStatus{IsOpen: true, BusinessName: "FPH", Message: "open " + string(tr)})
 				refused.WaitEvent(t, "business:status:update", wait, nil)
 				if got := refused.Events("delivery:agent:status:update"); len(got) != 0 {
 					t.Errorf("refused socket got admin event %s", got[0][0])
@@ -128,7 +133,7 @@ func TestSocketBehaviour(t *testing.T) {
 				}
 				stranger.Emit("join:order", map[string]any{"orderId": orderID})
 				waitError(t, stranger, "Not allowed to follow this order")
-				cust.Emit("join:order", hexID('e', 99999))
+				cust.Emit("join:order", testapi.NewID())
 				waitError(t, cust, "Order not found")
 
 				cust.Emit("delivery:location", map[string]any{"orderId": orderID, "latitude": 1, "longitude": 2})
@@ -202,9 +207,8 @@ func TestSocketBehaviour(t *testing.T) {
 	t.Run("presence", func(t *testing.T) {
 		s := e.connect(t, jsclient.WebSocketOnly, jsclient.Options{})
 		register(t, s, admin.ID, "admin")
-		customer := e.registerUser(t, auth.RoleCustomer)
 		get := func(token string) (int, map[string]any) {
-			req, _ := http.NewRequest(http.MethodGet, e.st.GatewayURL(0)+"/presence", nil)
+			req, _ := http.NewRequest(http.MethodGet, e.Stack.GatewayURL(0)+"/presence", nil)
 			if token != "" {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
@@ -249,11 +253,11 @@ func TestSocketBehaviour(t *testing.T) {
 // TestRequireToken: with GATEWAY_REQUIRE_TOKEN=true a socket without a
 // token is refused with a clear connect_error; one with a token connects.
 func TestRequireToken(t *testing.T) {
-	e := startEnv(t, 1, map[string]string{"GATEWAY_REQUIRE_TOKEN": "true"})
-	admin := e.admin(t)
+	e := ownEnv(t, 1, map[string]string{"GATEWAY_REQUIRE_TOKEN": "true"})
+	admin := e.Admin
 	for _, tr := range jsclient.Transports() {
 		t.Run(string(tr), func(t *testing.T) {
-			s := e.js.Connect(t, e.st.URL(), jsclient.Options{Transports: tr, NoReconnect: true})
+			s := e.js.Connect(t, e.Stack.URL(), jsclient.Options{Transports: tr, NoReconnect: true})
 			msg, data := s.WaitConnectErrorData(t)
 			if msg != "Authentication required: no token provided." || !strings.Contains(string(data), "NO_TOKEN") {
 				t.Fatalf("got %q %s", msg, data)
@@ -271,19 +275,19 @@ func TestRequireToken(t *testing.T) {
 // the clients reconnect through the front proxy to the other replica,
 // register again and keep receiving events.
 func TestGracefulShutdown(t *testing.T) {
-	e := startEnv(t, 2, nil)
-	admin := e.admin(t)
+	e := ownEnv(t, 2, nil) // stops and starts gateways
+	admin := e.Admin
 	// Put every socket on replica 0: with replica 1 down the proxy sends
 	// them all there.
-	e.st.StopGateway(1)
+	e.Stack.StopGateway(1)
 	var socks []*jsclient.Socket
 	for _, tr := range jsclient.Transports() {
 		s := e.connect(t, tr, jsclient.Options{})
 		register(t, s, admin.ID, "admin")
 		socks = append(socks, s)
 	}
-	e.st.StartGateway(t, 1, nil)
-	e.st.StopGateway(0)
+	e.Stack.StartGateway(t, 1, nil)
+	e.Stack.StopGateway(0)
 	for _, s := range socks {
 		if reason := s.WaitDisconnect(t); reason != "transport close" && reason != "transport error" {
 			t.Errorf("got disconnect reason %q, want a transport one (the client reconnects)", reason)
@@ -293,8 +297,8 @@ func TestGracefulShutdown(t *testing.T) {
 		s.WaitConnect(t) // the reconnection, to the survivor
 		register(t, s, admin.ID, "admin")
 	}
-	e.publish(t, &event.AgentStatus{DeliveryAgentID: hexID('d', 77), Name: "Dev", IsOnline: true, State: "free"})
+	ev := e.Bus.Publish(t, &event.AgentStatus{DeliveryAgentID: testapi.NewID(), Name: "Dev", IsOnline: true, State: "free"})
 	for _, s := range socks {
-		s.WaitEvent(t, "delivery:agent:status:update", wait, nil)
+		s.WaitEvent(t, "delivery:agent:status:update", wait, testapi.FieldIs("timestamp", testapi.ISO(ev.At)))
 	}
 }

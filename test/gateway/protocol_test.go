@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,18 +15,17 @@ import (
 	"github.com/friendspizzahut/platform/test/jsclient"
 )
 
-// startFixture builds and runs `gateway --conformance` on a free port and
-// returns its URL: it exposes the protocol features the product handlers
-// do not use (binary, namespaces, acks with any arguments, server
-// disconnect).
+// startFixture runs `gateway --conformance` (the harness's build) on a
+// free port and returns its URL: it exposes the protocol features the
+// product handlers do not use (binary, namespaces, acks with any
+// arguments, server disconnect).
 func startFixture(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gateway")
-	build := exec.Command("go", "build", "-o", bin, "./gateway/cmd/gateway")
-	build.Dir = harness.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bins, err := harness.BuildBinaries()
+	if err != nil {
+		t.Fatal(err)
 	}
+	bin := bins.Gateway
 	addr, err := infra.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +55,7 @@ func startFixture(t *testing.T) string {
 			return url
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("fixture not up: %v\n%s", err, logs.String())
+			t.Fatalf("fixture not up: %v (its log follows)", err) // read after it stopped: see Cleanup
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
