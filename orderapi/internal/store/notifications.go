@@ -160,27 +160,7 @@ func (f NotificationFilter) bson() bson.D {
 // ListNotifications returns a page of the user's matching notifications,
 // newest first, and how many match.
 func (s *Notifications) ListNotifications(ctx context.Context, f NotificationFilter) ([]*Notification, int64, error) {
-	filter := f.bson()
-	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}})
-	if f.Skip > 0 {
-		opts.SetSkip(f.Skip)
-	}
-	if f.Limit > 0 {
-		opts.SetLimit(f.Limit)
-	}
-	cur, err := s.c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list notifications: %w", err)
-	}
-	out := []*Notification{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, 0, fmt.Errorf("list notifications: %w", err)
-	}
-	total, err := s.c.CountDocuments(ctx, filter)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count notifications: %w", err)
-	}
-	return out, total, nil
+	return findPage[Notification](ctx, s.c, f.bson(), newestFirst(), f.Skip, f.Limit, "notifications")
 }
 
 // UnreadCount counts the user's unread notifications.

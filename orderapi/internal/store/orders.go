@@ -95,21 +95,11 @@ func (f OrderFilter) bson() bson.D {
 // in total.
 func (s *Orders) ListOrders(ctx context.Context, f OrderFilter) ([]*order.Order, int64, error) {
 	filter := f.bson()
-	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}})
-	if f.Skip > 0 {
-		opts.SetSkip(f.Skip)
-	}
-	if f.Limit > 0 {
-		opts.SetLimit(f.Limit)
-	}
-	cur, err := s.c.Find(ctx, filter, opts)
+	out, err := findSorted[order.Order](ctx, s.c, filter, newestFirst(), f.Skip, f.Limit, "orders")
 	if err != nil {
-		return nil, 0, fmt.Errorf("list orders: %w", err)
+		return nil, 0, err
 	}
-	var out []*order.Order
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, 0, fmt.Errorf("list orders: %w", err)
-	}
+	// A first page with room to spare holds every match: no count needed.
 	total := int64(len(out))
 	if f.Skip > 0 || (f.Limit > 0 && total == f.Limit) {
 		if total, err = s.c.CountDocuments(ctx, filter); err != nil {

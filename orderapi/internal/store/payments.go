@@ -181,27 +181,8 @@ func (s *Payments) ListPayments(ctx context.Context, f PaymentFilter) ([]*Paymen
 	if f.SortBy == "amount" {
 		sortKey = "amount"
 	}
-	opts := options.Find().SetSort(bson.D{{Key: sortKey, Value: dir}, {Key: "_id", Value: dir}})
-	if f.Skip > 0 {
-		opts.SetSkip(f.Skip)
-	}
-	if f.Limit > 0 {
-		opts.SetLimit(f.Limit)
-	}
-	filter := f.bson()
-	cur, err := s.c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list payments: %w", err)
-	}
-	out := []*Payment{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, 0, fmt.Errorf("list payments: %w", err)
-	}
-	total, err := s.c.CountDocuments(ctx, filter)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count payments: %w", err)
-	}
-	return out, total, nil
+	sort := bson.D{{Key: sortKey, Value: dir}, {Key: "_id", Value: dir}}
+	return findPage[Payment](ctx, s.c, f.bson(), sort, f.Skip, f.Limit, "payments")
 }
 
 // EachPayment streams the payments matching f (sort and paging ignored) to

@@ -26,6 +26,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/outbox"
 	"github.com/friendspizzahut/platform/shared/apperr"
@@ -287,6 +288,47 @@ func (b base) findOne(ctx context.Context, filter any, out any, notFound error) 
 		return fmt.Errorf("find in %s: %w", b.c.Name(), err)
 	}
 	return nil
+}
+
+// newestFirst is the sort of most lists: latest createdAt first, ties by id.
+func newestFirst() bson.D {
+	return bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}
+}
+
+// findPage returns the documents of c matching filter in sort order, past
+// the first skip and at most limit of them (zero: skip none, no limit), and
+// how many match in all. what names the documents in errors ("list what",
+// "count what").
+func findPage[T any](ctx context.Context, c *mongo.Collection, filter, sort bson.D, skip, limit int64, what string) ([]*T, int64, error) {
+	out, err := findSorted[T](ctx, c, filter, sort, skip, limit, what)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := c.CountDocuments(ctx, filter)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	return out, total, nil
+}
+
+// findSorted is findPage without the count.
+func findSorted[T any](ctx context.Context, c *mongo.Collection, filter, sort bson.D, skip, limit int64, what string) ([]*T, error) {
+	opts := options.Find().SetSort(sort)
+	if skip > 0 {
+		opts.SetSkip(skip)
+	}
+	if limit > 0 {
+		opts.SetLimit(limit)
+	}
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	out := []*T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	return out, nil
 }
 
 // IsUniqueViolation reports a unique-index violation. FerretDB v1 reports

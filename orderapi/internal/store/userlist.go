@@ -32,26 +32,7 @@ func (s *Users) ListUsers(ctx context.Context, f UserFilter) ([]*User, int64, er
 			bson.D{{Key: "name", Value: rx}}, bson.D{{Key: "email", Value: rx}}, bson.D{{Key: "phone", Value: rx}},
 		}})
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}})
-	if f.Skip > 0 {
-		opts.SetSkip(f.Skip)
-	}
-	if f.Limit > 0 {
-		opts.SetLimit(f.Limit)
-	}
-	cur, err := s.c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", err)
-	}
-	out := []*User{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", err)
-	}
-	total, err := s.c.CountDocuments(ctx, filter)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count users: %w", err)
-	}
-	return out, total, nil
+	return findPage[User](ctx, s.c, filter, newestFirst(), f.Skip, f.Limit, "users")
 }
 
 // ApprovedAgents returns every approved, not rejected delivery agent.
