@@ -224,15 +224,7 @@ func (s *Offers) ListOffers(ctx context.Context, f OfferFilter) ([]*Offer, error
 			bson.D{{Key: "code", Value: rx}}, bson.D{{Key: "title", Value: rx}},
 		}})
 	}
-	cur, err := s.c.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(maxListed))
-	if err != nil {
-		return nil, fmt.Errorf("list offers: %w", err)
-	}
-	out := []*Offer{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("list offers: %w", err)
-	}
-	return out, nil
+	return findSorted[Offer](ctx, s.c, filter, newestFirst(), 0, maxListed, "offers")
 }
 
 // ActiveOffers returns the offers usable at now, newest first.

@@ -310,20 +310,8 @@ func (s *Products) ListProducts(ctx context.Context, q ProductQuery) ([]*Product
 	if sortBy == "" {
 		sortBy = "createdAt"
 	}
-	opts := options.Find().SetSort(bson.D{{Key: sortBy, Value: dir}, {Key: "_id", Value: dir}}).SetSkip(q.Skip).SetLimit(q.Limit)
-	cur, err := s.c.Find(ctx, f, opts)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list products: %w", err)
-	}
-	var ps []*Product
-	if err := cur.All(ctx, &ps); err != nil {
-		return nil, 0, fmt.Errorf("list products: %w", err)
-	}
-	total, err := s.c.CountDocuments(ctx, f)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count products: %w", err)
-	}
-	return ps, total, nil
+	sort := bson.D{{Key: sortBy, Value: dir}, {Key: "_id", Value: dir}}
+	return findPage[Product](ctx, s.c, f, sort, q.Skip, q.Limit, "products")
 }
 
 // CreateProduct inserts p (normalised; id and timestamps filled in).
