@@ -7,12 +7,9 @@
 package scenarios
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,61 +17,29 @@ import (
 
 	"github.com/friendspizzahut/platform/test/harness"
 	"github.com/friendspizzahut/platform/test/jsclient"
+	"github.com/friendspizzahut/platform/test/testapi"
 )
 
 const wait = 20 * time.Second
 
 // client is one app user: id and tokens from the real REST API.
 type client struct {
-	ID, Email, Password, Name, Role string
-	Token, Refresh                  string
+	testapi.User
+	Password, Refresh string
 }
 
 type world struct {
-	st *harness.Stack
-	js *jsclient.Driver
+	st  *harness.Stack
+	api *testapi.Client // REST through the proxy
+	js  *jsclient.Driver
 }
 
-// call sends a JSON request through the proxy and decodes the JSON answer.
-func (w *world) call(t *testing.T, method, path, token string, body any) (int, map[string]any) {
-	t.Helper()
-	var rdr io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rdr = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, w.st.URL()+path, rdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: got %d and non-JSON %q", method, path, res.StatusCode, raw)
-	}
-	return res.StatusCode, out
-}
-
-// must is call that fails unless the status is want.
+// must sends a JSON request through the proxy and decodes the JSON answer,
+// failing unless the status is want.
 func (w *world) must(t *testing.T, want int, method, path, token string, body any) map[string]any {
 	t.Helper()
-	status, out := w.call(t, method, path, token, body)
-	if status != want {
-		b, _ := json.Marshal(out)
-		t.Fatalf("%s %s: got %d %s, want %d", method, path, status, b, want)
-	}
+	var out map[string]any
+	w.api.Do(t, want, method, path, token, body, &out)
 	return out
 }
 
@@ -207,7 +172,8 @@ var address = map[string]any{"street": "221B Baker Street", "city": "Pune", "sta
 // TestContractScenarios is CONTRACT §5, scenarios 1 to 15, in order: each
 // builds on the users, sockets and orders of the ones before.
 func TestContractScenarios(t *testing.T) {
-	w := &world{st: harness.Start(t, harness.Options{Gateways: 2}), js: jsclient.Start(t)}
+	st := harness.Start(t, harness.Options{Gateways: 2})
+	w := &world{st: st, api: testapi.New(st), js: jsclient.Start(t)}
 	var (
 		A, C, D, C2            client
 		SA, SA2, SD, SC, SAnon *jsclient.Socket
@@ -233,7 +199,7 @@ func TestContractScenarios(t *testing.T) {
 	})
 
 	step("02 customer sign-up and login", func(t *testing.T) {
-		C = client{Email: fmt.Sprintf("cora%d@scen.test", n), Password: "Abcdef1", Name: "Cora Customer", Role: "customer"}
+		C = client{User: testapi.User{Email: fmt.Sprintf("cora%d@scen.test", n), Name: "Cora Customer", Role: "customer"}, Password: "Abcdef1"}
 		out := w.must(t, 201, "POST", "/api/v1/auth/register", "", map[string]any{
 			"name": C.Name, "email": C.Email, "phone": "9876543210", "password": C.Password})
 		d := obj(out, "data")
@@ -255,18 +221,14 @@ func TestContractScenarios(t *testing.T) {
 			t.Fatalf("got %v", out)
 		}
 		// A second customer, for the authorisation checks of scenario 15.
-		out = w.must(t, 201, "POST", "/api/v1/auth/register", "", map[string]any{
-			"name": "Carl Other", "email": fmt.Sprintf("carl%d@scen.test", n), "phone": "9876500001", "password": "Abcdef1"})
-		C2 = client{ID: str(out, "data", "user", "id"), Token: str(out, "data", "accessToken"), Role: "customer"}
+		C2 = client{User: w.api.RegisterCustomer(t, "Carl Other")}
 	})
 
 	step("03 delivery sign-up and approval", func(t *testing.T) {
-		email, pw := harness.AdminEmail, harness.AdminPassword
-		out := w.must(t, 200, "POST", "/api/v1/auth/login", "", map[string]any{"email": email, "password": pw})
-		A = client{ID: str(out, "data", "user", "id"), Token: str(out, "data", "accessToken"), Role: "admin", Name: str(out, "data", "user", "name")}
+		A = client{User: w.api.Admin(t)}
 
-		D = client{Email: fmt.Sprintf("dev%d@scen.test", n), Password: "Abcdef1", Name: "Dev Agent", Role: "delivery"}
-		out = w.must(t, 201, "POST", "/api/v1/auth/register", "", map[string]any{"name": D.Name, "email": D.Email,
+		D = client{User: testapi.User{Email: fmt.Sprintf("dev%d@scen.test", n), Name: "Dev Agent", Role: "delivery"}, Password: "Abcdef1"}
+		out := w.must(t, 201, "POST", "/api/v1/auth/register", "", map[string]any{"name": D.Name, "email": D.Email,
 			"phone": "9876511111", "password": D.Password, "role": "delivery", "vehicleInfo": map[string]any{"type": "bike"}})
 		D.ID = str(out, "data", "user", "id")
 		if val(out, "data", "requiresApproval") != true || val(out, "data", "accessToken") != nil || D.ID == "" {
@@ -276,7 +238,7 @@ func TestContractScenarios(t *testing.T) {
 		if !strings.Contains(strings.ToLower(str(out, "message")), "approv") {
 			t.Fatalf("got %v, want a message about approval", out)
 		}
-		w.must(t, 200, "PATCH", "/api/v1/users/"+D.ID, A.Token, map[string]any{"isApproved": true, "isRejected": false, "rejectionReason": nil, "isActive": true})
+		w.api.Approve(t, A.User, D.ID)
 		out = w.must(t, 200, "POST", "/api/v1/auth/login", "", map[string]any{"email": D.Email, "password": D.Password})
 		D.Token = str(out, "data", "accessToken")
 		if obj(out, "data", "user", "status") == nil {
@@ -427,10 +389,7 @@ func TestContractScenarios(t *testing.T) {
 
 	step("10 assign, the agent gets order:assigned", func(t *testing.T) {
 		// A second, pending order cannot be assigned.
-		pid := str(list(w.must(t, 200, "GET", "/api/v1/products?category=pizza&limit=1", "", nil), "data")[0], "_id")
-		w.must(t, 200, "POST", "/api/v1/cart/items", C.Token, map[string]any{"productId": pid, "quantity": 1, "size": "small"})
-		pending := str(w.must(t, 201, "POST", "/api/v1/orders/from-cart", C.Token, map[string]any{
-			"deliveryAddress": address, "contactPhone": "9876543210", "paymentMethod": "cash"}), "data", "_id")
+		pending := w.api.PlaceOrder(t, C.User).ID
 		w.must(t, 400, "PATCH", "/api/v1/orders/"+pending+"/assign-delivery", A.Token, map[string]any{"deliveryAgentId": D.ID})
 		if out := w.must(t, 400, "PATCH", "/api/v1/orders/"+orderID+"/assign-delivery", A.Token, map[string]any{}); out["message"] != "Delivery agent ID is required" {
 			t.Fatalf("got %v", out)
@@ -556,17 +515,14 @@ func TestContractScenarios(t *testing.T) {
 	})
 
 	step("15 reject and authorisation", func(t *testing.T) {
-		pid := str(list(w.must(t, 200, "GET", "/api/v1/products?category=pizza&limit=1", "", nil), "data")[0], "_id")
-		w.must(t, 200, "POST", "/api/v1/cart/items", C.Token, map[string]any{"productId": pid, "quantity": 1})
-		o := obj(w.must(t, 201, "POST", "/api/v1/orders/from-cart", C.Token, map[string]any{
-			"deliveryAddress": address, "contactPhone": "9876543210", "paymentMethod": "cash"}), "data")
-		id := str(o, "_id")
+		o := w.api.PlaceOrder(t, C.User)
+		id := o.ID
 		out := w.must(t, 200, "POST", "/api/v1/orders/"+id+"/reject", A.Token, map[string]any{"reason": "Rejected by admin"})
 		if str(out, "data", "order", "status") != "cancelled" {
 			t.Fatalf("got %v", out)
 		}
 		p := payload(t, SA.WaitEvent(t, "order:cancelled", wait, hasField("orderId", id)))
-		if p["orderNumber"] != o["orderNumber"] || p["reason"] != "Rejected by admin" {
+		if p["orderNumber"] != o.Number || p["reason"] != "Rejected by admin" {
 			t.Fatalf("got %v", p)
 		}
 		SC.WaitEvent(t, "order:cancelled", wait, hasField("orderId", id)) // C's socket is connected
