@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -147,25 +148,36 @@ func handleAddAddress(users *store.Users) apiFunc {
 	}
 }
 
-// findAddress returns the index of the address with the {addressId} of
-// the path, or an error.
-func findAddress(u *store.User, id primitive.ObjectID) (int, error) {
-	for i, a := range u.Address {
-		if a.ID == id {
-			return i, nil
-		}
+// ownAddressPath returns the {id} and {addressId} of the path if {id} is
+// the caller.
+func ownAddressPath(r *http.Request) (id, addrID primitive.ObjectID, err error) {
+	if id, err = ownAddressTarget(r); err != nil {
+		return id, addrID, err
 	}
-	return -1, errAddressNotFound
+	addrID, err = pathID(r, "addressId")
+	return id, addrID, err
+}
+
+// changeAddress lets change modify user id, given the index i of its
+// address addrID, in one update of the user (NotFound "Address not found"
+// if it has no such address). An error from change is returned as is, with
+// nothing written.
+func changeAddress(ctx context.Context, users *store.Users, id, addrID primitive.ObjectID, change func(u *store.User, i int) error) error {
+	_, err := users.UpdateUser(ctx, id, func(u *store.User) ([]event.Payload, error) {
+		for i, a := range u.Address {
+			if a.ID == addrID {
+				return nil, change(u, i)
+			}
+		}
+		return nil, errAddressNotFound
+	})
+	return err
 }
 
 // handleUpdateAddress: PUT /users/:id/address/:addressId → data {address}.
 func handleUpdateAddress(users *store.Users) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := ownAddressTarget(r)
-		if err != nil {
-			return err
-		}
-		addrID, err := pathID(r, "addressId")
+		id, addrID, err := ownAddressPath(r)
 		if err != nil {
 			return err
 		}
@@ -174,13 +186,9 @@ func handleUpdateAddress(users *store.Users) apiFunc {
 			return err
 		}
 		var updated store.Address
-		_, err = users.UpdateUser(r.Context(), id, func(u *store.User) ([]event.Payload, error) {
-			i, err := findAddress(u, addrID)
-			if err != nil {
-				return nil, err
-			}
+		err = changeAddress(r.Context(), users, id, addrID, func(u *store.User, i int) error {
 			if err := req.apply(&u.Address[i]); err != nil {
-				return nil, err
+				return err
 			}
 			if req.IsDefault != nil {
 				if *req.IsDefault {
@@ -190,7 +198,7 @@ func handleUpdateAddress(users *store.Users) apiFunc {
 				}
 			}
 			updated = u.Address[i]
-			return nil, nil
+			return nil
 		})
 		if err != nil {
 			return err
@@ -204,25 +212,17 @@ func handleUpdateAddress(users *store.Users) apiFunc {
 // default, the first remaining address becomes the default.
 func handleDeleteAddress(users *store.Users) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := ownAddressTarget(r)
+		id, addrID, err := ownAddressPath(r)
 		if err != nil {
 			return err
 		}
-		addrID, err := pathID(r, "addressId")
-		if err != nil {
-			return err
-		}
-		_, err = users.UpdateUser(r.Context(), id, func(u *store.User) ([]event.Payload, error) {
-			i, err := findAddress(u, addrID)
-			if err != nil {
-				return nil, err
-			}
+		err = changeAddress(r.Context(), users, id, addrID, func(u *store.User, i int) error {
 			wasDefault := u.Address[i].IsDefault
 			u.Address = append(u.Address[:i], u.Address[i+1:]...)
 			if wasDefault && len(u.Address) > 0 {
 				setDefault(u.Address, 0)
 			}
-			return nil, nil
+			return nil
 		})
 		if err != nil {
 			return err
@@ -236,23 +236,15 @@ func handleDeleteAddress(users *store.Users) apiFunc {
 // data {address}.
 func handleDefaultAddress(users *store.Users) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := ownAddressTarget(r)
-		if err != nil {
-			return err
-		}
-		addrID, err := pathID(r, "addressId")
+		id, addrID, err := ownAddressPath(r)
 		if err != nil {
 			return err
 		}
 		var def store.Address
-		_, err = users.UpdateUser(r.Context(), id, func(u *store.User) ([]event.Payload, error) {
-			i, err := findAddress(u, addrID)
-			if err != nil {
-				return nil, err
-			}
+		err = changeAddress(r.Context(), users, id, addrID, func(u *store.User, i int) error {
 			setDefault(u.Address, i)
 			def = u.Address[i]
-			return nil, nil
+			return nil
 		})
 		if err != nil {
 			return err
