@@ -82,18 +82,7 @@ func (q *registerRequest) valid(p *problems) {
 		q.Address[i].valid(p, "address")
 	}
 	if v := q.VehicleInfo; v != nil {
-		switch v.Type {
-		case "", "bike", "scooter", "bicycle", "car":
-		default:
-			p.add("vehicleInfo.type", "Vehicle type must be bike, scooter, bicycle or car", v.Type)
-		}
-		v.Number = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(v.Number), " ", ""))
-		if v.Number != "" && !vehiclePattern.MatchString(v.Number) {
-			p.add("vehicleInfo.number", "Vehicle number must look like MH12AB1234", v.Number)
-		}
-		if len(v.Model) > 50 {
-			p.add("vehicleInfo.model", "Vehicle model must be at most 50 characters", v.Model)
-		}
+		checkVehicle(p, v)
 	}
 }
 
