@@ -126,27 +126,12 @@ func handleRegister(users *store.Users, signer *auth.Signer) apiFunc {
 		if req.Role == auth.RoleAdmin {
 			return apperr.Forbiddenf("Admin accounts cannot be self-registered. Ask an existing admin to create one.")
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcryptCost)
+		u, err := req.newUser()
 		if err != nil {
 			return err
 		}
-		u := &store.User{
-			Name: req.Name, Email: req.Email, Phone: req.Phone, Password: string(hash), Role: req.Role,
-			IsActive: req.Role != auth.RoleDelivery, Address: []store.Address{},
-		}
-		if req.ProfileImage != "" {
-			u.ProfileImage = &req.ProfileImage
-		}
-		for _, a := range req.Address {
-			u.Address = append(u.Address, a.toStore())
-		}
 		if u.IsAgent() {
-			u.Status = &store.AgentStatus{State: store.AgentOffline}
-			u.Rating = &event.Rating{}
-			u.VehicleInfo = &event.VehicleInfo{}
-			if v := req.VehicleInfo; v != nil {
-				u.VehicleInfo = &event.VehicleInfo{Type: v.Type, Number: v.Number, Model: v.Model}
-			}
+			u.IsActive = false // until an admin approves
 			if d := req.Documents; d != nil {
 				u.Documents = documentsDoc(d)
 			}
@@ -168,6 +153,35 @@ func handleRegister(users *store.Users, signer *auth.Signer) apiFunc {
 		respond(w, http.StatusCreated, "User registered successfully", data)
 		return nil
 	}
+}
+
+// newUser is the active user q describes, its password hashed. An agent
+// starts offline, unrated, with the vehicle q gives (or an empty one).
+func (q *registerRequest) newUser() (*store.User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(q.Password), bcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	u := &store.User{
+		Name: q.Name, Email: q.Email, Phone: q.Phone, Password: string(hash), Role: q.Role,
+		IsActive: true, Address: []store.Address{},
+	}
+	if q.ProfileImage != "" {
+		img := q.ProfileImage
+		u.ProfileImage = &img
+	}
+	for _, a := range q.Address {
+		u.Address = append(u.Address, a.toStore())
+	}
+	if u.IsAgent() {
+		u.Status = &store.AgentStatus{State: store.AgentOffline}
+		u.Rating = &event.Rating{}
+		u.VehicleInfo = &event.VehicleInfo{}
+		if v := q.VehicleInfo; v != nil {
+			u.VehicleInfo = &event.VehicleInfo{Type: v.Type, Number: v.Number, Model: v.Model}
+		}
+	}
+	return u, nil
 }
 
 func documentsDoc(d *documentsInput) map[string]any {

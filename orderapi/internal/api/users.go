@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/apperr"
@@ -405,20 +404,9 @@ func handleCreateUser(users *store.Users) apiFunc {
 		if err != nil {
 			return err
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), bcryptCost)
+		u, err := req.newUser()
 		if err != nil {
 			return err
-		}
-		u := &store.User{
-			Name: req.Name, Email: req.Email, Phone: req.Phone, Password: string(hash), Role: req.Role,
-			IsActive: true, Address: []store.Address{},
-		}
-		if req.ProfileImage != "" {
-			img := req.ProfileImage
-			u.ProfileImage = &img
-		}
-		for _, a := range req.Address {
-			u.Address = append(u.Address, a.toStore())
 		}
 		switch u.Role {
 		case auth.RoleAdmin:
@@ -429,12 +417,6 @@ func handleCreateUser(users *store.Users) apiFunc {
 			u.Permissions = []string{}
 		case auth.RoleDelivery:
 			u.IsApproved = true
-			u.Status = &store.AgentStatus{State: store.AgentOffline}
-			u.Rating = &event.Rating{}
-			u.VehicleInfo = &event.VehicleInfo{}
-			if v := req.VehicleInfo; v != nil {
-				u.VehicleInfo = &event.VehicleInfo{Type: v.Type, Number: v.Number, Model: v.Model}
-			}
 		}
 		if err := users.CreateUser(r.Context(), u); err != nil {
 			return err
