@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // ferretNewMu serialises ferretdb.New, which writes a package-level
@@ -82,6 +84,58 @@ func (f *Ferret) URI() string { return f.uri }
 func (f *Ferret) Close() {
 	f.cancel()
 	<-f.done
+}
+
+// Database connects to the server and returns a database of tb's own
+// (NewDatabaseName); the connection closes when tb ends.
+func (f *Ferret) Database(tb testing.TB) *mongo.Database {
+	tb.Helper()
+	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(f.URI()))
+	if err != nil {
+		tb.Fatalf("connect to ferretdb: %v", err)
+	}
+	tb.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return client.Database(NewDatabaseName(tb))
+}
+
+// SharedFerret is one FerretDB server for all the tests of a package, each
+// test with a database of its own:
+//
+//	var ferret infra.SharedFerret
+//
+//	func TestMain(m *testing.M) { os.Exit(ferret.Run(m)) }
+//
+//	func TestX(t *testing.T) { db := ferret.Database(t); ... }
+type SharedFerret struct{ f *Ferret }
+
+// Run starts the server with its data in a temporary directory, runs the
+// package's tests (m.Run), then stops the server and removes the
+// directory. It returns m.Run's exit code, or 1 if the server did not
+// start.
+func (s *SharedFerret) Run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "ferret-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	f, err := RunFerret(context.Background(), dir, "127.0.0.1:0", nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer f.Close()
+	s.f = f
+	return m.Run()
+}
+
+// Database is Ferret.Database on the shared server.
+func (s *SharedFerret) Database(tb testing.TB) *mongo.Database {
+	tb.Helper()
+	if s.f == nil {
+		tb.Fatal("infra.SharedFerret: call Run from the package's TestMain")
+	}
+	return s.f.Database(tb)
 }
 
 func withSinglePool(uri string) string {

@@ -17,7 +17,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
@@ -28,27 +27,11 @@ import (
 	"github.com/friendspizzahut/platform/test/infra"
 )
 
-// mongoURI is the FerretDB server shared by this package's tests; each test
+// ferret is the FerretDB server shared by this package's tests; each test
 // has its own database.
-var mongoURI string
+var ferret infra.SharedFerret
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "orderapi-api-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	f, err := infra.RunFerret(context.Background(), dir, "127.0.0.1:0", nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	mongoURI = f.URI()
-	code := m.Run()
-	f.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(ferret.Run(m)) }
 
 const testSecret = "test-secret-0123456789abcdef"
 
@@ -66,12 +49,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	client, err := mongo.Connect(ctx, options.Client().ApplyURI(mongoURI))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	db := client.Database(infra.NewDatabaseName(t))
+	db := ferret.Database(t)
 	stores := store.New(db, nil, nil)
 	if err := stores.EnsureIndexes(ctx); err != nil {
 		t.Fatalf("indexes: %v", err)
@@ -83,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	}
 	h := api.NewServer(api.Deps{
 		Logger: logger, Signer: signer, Stores: stores, InternalToken: "internal-token",
-		Checks: map[string]func(context.Context) error{"mongo": func(ctx context.Context) error { return client.Ping(ctx, nil) }},
+		Checks: map[string]func(context.Context) error{"mongo": func(ctx context.Context) error { return db.Client().Ping(ctx, nil) }},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -9,24 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
-
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/auth"
-	"github.com/friendspizzahut/platform/test/infra"
 )
 
 // limitedEnv is an env whose server has tight rate limits.
 func limitedEnv(t *testing.T, rl api.RateLimit) *env {
 	t.Helper()
-	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(mongoURI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	db := client.Database(infra.NewDatabaseName(t))
+	db := ferret.Database(t)
 	stores := store.New(db, nil, nil)
 	if err := stores.EnsureIndexes(context.Background()); err != nil {
 		t.Fatal(err)

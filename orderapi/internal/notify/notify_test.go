@@ -11,7 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/notify"
 	"github.com/friendspizzahut/platform/orderapi/internal/order"
@@ -23,16 +22,6 @@ import (
 )
 
 var at = time.Date(2026, 11, 26, 15, 4, 5, 0, time.UTC)
-
-func testDB(t *testing.T, f *infra.Ferret) *mongo.Database {
-	t.Helper()
-	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(f.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	return client.Database(infra.NewDatabaseName(t))
-}
 
 func mustUser(t *testing.T, s *store.Stores, role string, active bool) *store.User {
 	t.Helper()
@@ -84,8 +73,7 @@ func notes(t *testing.T, db *mongo.Database) (map[primitive.ObjectID][]store.Not
 }
 
 func TestDeriverCreatesNotificationsOnce(t *testing.T) {
-	f := infra.StartFerret(t)
-	db := testDB(t, f)
+	db := infra.StartFerret(t).Database(t)
 	s := store.New(db, nil, nil)
 	if err := s.EnsureIndexes(context.Background()); err != nil {
 		t.Fatal(err)
@@ -198,8 +186,7 @@ func (r *recorder) count(typ event.Type) int {
 // an order's event yields notifications whose own events are published,
 // and a payment's event marks its order paid.
 func TestRelayHooks(t *testing.T) {
-	f := infra.StartFerret(t)
-	db := testDB(t, f)
+	db := infra.StartFerret(t).Database(t)
 	pub := &recorder{}
 	relay := outbox.NewRelay(db, store.EventCollections(), pub, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		outbox.Config{PollInterval: 200 * time.Millisecond})

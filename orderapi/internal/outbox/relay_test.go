@@ -14,7 +14,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/outbox"
 	"github.com/friendspizzahut/platform/shared/bus"
@@ -22,35 +21,11 @@ import (
 	"github.com/friendspizzahut/platform/test/infra"
 )
 
-var mongoURI string
+// ferret is the FerretDB server shared by this package's tests; each test
+// has its own database.
+var ferret infra.SharedFerret
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "orderapi-outbox-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	f, err := infra.RunFerret(context.Background(), dir, "127.0.0.1:0", nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	mongoURI = f.URI()
-	code := m.Run()
-	f.Close()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func testDB(t *testing.T) *mongo.Database {
-	t.Helper()
-	client, err := mongo.Connect(context.Background(), options.Client().ApplyURI(mongoURI))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	return client.Database(infra.NewDatabaseName(t))
-}
+func TestMain(m *testing.M) { os.Exit(ferret.Run(m)) }
 
 func testLogger() *slog.Logger {
 	if testing.Verbose() {
@@ -198,7 +173,7 @@ func TestRelay(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db := testDB(t)
+			db := ferret.Database(t)
 			orders, users := db.Collection("orders"), db.Collection("users")
 			pub := &fakePub{fail: tc.fail}
 			relay := outbox.NewRelay(db, []string{"orders", "users"}, pub, testLogger(),
@@ -237,7 +212,7 @@ func TestRelay(t *testing.T) {
 
 func TestRelayHooks(t *testing.T) {
 	t.Parallel()
-	db := testDB(t)
+	db := ferret.Database(t)
 	c := db.Collection("orders")
 	pub := &fakePub{}
 	relay := outbox.NewRelay(db, []string{"orders"}, pub, testLogger(),
@@ -276,7 +251,7 @@ func TestRelayHooks(t *testing.T) {
 
 func TestRelayDropsUndecodableRecords(t *testing.T) {
 	t.Parallel()
-	db := testDB(t)
+	db := ferret.Database(t)
 	c := db.Collection("orders")
 	pub := &fakePub{}
 	relay := outbox.NewRelay(db, []string{"orders"}, pub, testLogger(), outbox.Config{PollInterval: time.Hour})
@@ -301,7 +276,7 @@ func TestRelayDropsUndecodableRecords(t *testing.T) {
 // pending, the relay keeps them, and they arrive in order once it is back.
 func TestRelayRedisRestart(t *testing.T) {
 	t.Parallel()
-	db := testDB(t)
+	db := ferret.Database(t)
 	c := db.Collection("orders")
 	rds := infra.StartRedis(t)
 	logger := testLogger()
