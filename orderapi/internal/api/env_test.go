@@ -48,6 +48,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return limitedEnv(t, api.RateLimit{})
+}
+
+// limitedEnv is newEnv with the rate limits rl (zero fields: the defaults).
+func limitedEnv(t *testing.T, rl api.RateLimit) *env {
+	t.Helper()
 	ctx := context.Background()
 	db := ferret.Database(t)
 	stores := store.New(db, nil, nil)
@@ -60,7 +66,7 @@ func newEnv(t *testing.T) *env {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	h := api.NewServer(api.Deps{
-		Logger: logger, Signer: signer, Stores: stores, InternalToken: "internal-token",
+		Logger: logger, Signer: signer, Stores: stores, InternalToken: "internal-token", RateLimit: rl,
 		Checks: map[string]func(context.Context) error{"mongo": func(ctx context.Context) error { return db.Client().Ping(ctx, nil) }},
 	})
 	srv := httptest.NewServer(h)

@@ -1,33 +1,13 @@
 package api_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
-	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/auth"
 )
-
-// limitedEnv is an env whose server has tight rate limits.
-func limitedEnv(t *testing.T, rl api.RateLimit) *env {
-	t.Helper()
-	db := ferret.Database(t)
-	stores := store.New(db, nil, nil)
-	if err := stores.EnsureIndexes(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	signer := auth.NewSigner(testSecret, nil)
-	h := api.NewServer(api.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Signer: signer, Stores: stores, RateLimit: rl})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, db: db, stores: stores, signer: signer}
-}
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
