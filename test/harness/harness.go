@@ -101,7 +101,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 	st.orderapi = &process{
 		name: "orderapi", bin: bins.OrderAPI, addr: mustFreeAddr(tb),
 		logPath: filepath.Join(logDir, "orderapi.log"),
-		env: merge(common, map[string]string{
+		env: infra.MergeEnv(common, map[string]string{
 			"MONGODB_URI":         st.MongoURI,
 			"MONGODB_DATABASE":    st.Database,
 			"SEED":                "true",
@@ -118,7 +118,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 		g := &process{
 			name: id, bin: bins.Gateway, addr: mustFreeAddr(tb),
 			logPath: filepath.Join(logDir, id+".log"),
-			env: merge(common, map[string]string{
+			env: infra.MergeEnv(common, map[string]string{
 				"ORDERAPI_URL": st.orderapi.url(),
 				"GATEWAY_ID":   id,
 			}, opts.Env, opts.GatewayEnv),
@@ -284,7 +284,7 @@ func (st *Stack) dumpLogs() {
 func startOnFreePort(tb testing.TB, p *process) {
 	tb.Helper()
 	for attempt := 1; ; attempt++ {
-		p.env["PORT"] = port(p.addr)
+		p.env["PORT"] = infra.Port(p.addr)
 		err := p.start(nil)
 		if err == nil {
 			return
@@ -303,21 +303,6 @@ func mustFreeAddr(tb testing.TB) string {
 		tb.Fatalf("harness: %v", err)
 	}
 	return a
-}
-
-func port(addr string) string {
-	_, p, _ := net.SplitHostPort(addr)
-	return p
-}
-
-func merge(maps ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // String describes the stack for test logs.

@@ -115,12 +115,7 @@ func (p *process) running() bool {
 }
 
 func sortedEnv(maps ...map[string]string) []string {
-	merged := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			merged[k] = v
-		}
-	}
+	merged := infra.MergeEnv(maps...)
 	out := make([]string, 0, len(merged))
 	for k, v := range merged {
 		out = append(out, k+"="+v)

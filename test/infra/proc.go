@@ -22,6 +22,24 @@ func FreeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// Port returns the port of a host:port address ("" if it has none).
+func Port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// MergeEnv returns the entries of all maps in one new map; a later map's
+// value wins.
+func MergeEnv(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // stopProcess sends SIGTERM, waits up to grace for done to close, then
 // SIGKILLs and waits.
 func stopProcess(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {

@@ -159,7 +159,7 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return fmt.Errorf("listen on PORT %d: %w", c.Port, err)
 	}
 	defer front.Close()
-	frontURL := "http://127.0.0.1:" + port(front.Addr().String())
+	frontURL := "http://127.0.0.1:" + infra.Port(front.Addr().String())
 
 	g, gctx := errgroup.WithContext(ctx)
 	mongoURI, mongoDesc := c.MongoURI, dep{config.Redact(c.MongoURI), "external (MONGODB_URI)"}
@@ -204,7 +204,7 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 		if err != nil {
 			return nil, err
 		}
-		env = merge(common, env, map[string]string{"PORT": port(addr)})
+		env = infra.MergeEnv(common, env, map[string]string{"PORT": infra.Port(addr)})
 		ch, err := startChild(name, bin, nil, c.Root, env, out)
 		if err != nil {
 			return nil, err
@@ -327,21 +327,6 @@ func listenAddr(p int) (string, error) {
 		return infra.FreeAddr()
 	}
 	return "127.0.0.1:" + strconv.Itoa(p), nil
-}
-
-func port(addr string) string {
-	_, p, _ := net.SplitHostPort(addr)
-	return p
-}
-
-func merge(maps ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // child is a supervised child process whose output lines are prefixed with
