@@ -90,13 +90,7 @@ func (p *process) stopLocked(sig syscall.Signal, grace time.Duration) {
 	if p.cmd == nil {
 		return
 	}
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	infra.StopProcess(p.cmd, p.done, sig, grace)
 	p.cmd, p.done = nil, nil
 }
 

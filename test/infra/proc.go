@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
-	"syscall"
 	"time"
 )
 
@@ -40,10 +40,11 @@ func MergeEnv(maps ...map[string]string) map[string]string {
 	return out
 }
 
-// stopProcess sends SIGTERM, waits up to grace for done to close, then
-// SIGKILLs and waits.
-func stopProcess(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+// StopProcess sends sig to the started cmd, waits up to grace for done to
+// close (the caller closes it once cmd.Wait returns), then SIGKILLs it and
+// waits for done.
+func StopProcess(cmd *exec.Cmd, done <-chan struct{}, sig os.Signal, grace time.Duration) {
+	_ = cmd.Process.Signal(sig)
 	select {
 	case <-done:
 		return

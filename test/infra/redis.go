@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -91,7 +92,7 @@ func (r *Redis) Stop() {
 	r.cmd = nil
 	r.mu.Unlock()
 	if cmd != nil {
-		stopProcess(cmd, done, 5*time.Second)
+		StopProcess(cmd, done, syscall.SIGTERM, 5*time.Second)
 	}
 }
 
@@ -116,7 +117,7 @@ func (r *Redis) start() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := waitPing(ctx, r.addr, done); err != nil {
-		stopProcess(cmd, done, time.Second)
+		StopProcess(cmd, done, syscall.SIGTERM, time.Second)
 		log, _ := os.ReadFile(logPath)
 		return fmt.Errorf("redis-server on %s: %w\n%s", r.addr, err, tail(string(log), 2000))
 	}

@@ -380,15 +380,7 @@ func (ch *child) watch(ctx context.Context) error {
 
 // stop sends SIGTERM, waits up to grace, then SIGKILLs. Safe to call twice.
 func (ch *child) stop(grace time.Duration) {
-	ch.once.Do(func() {
-		_ = ch.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-ch.done:
-		case <-time.After(grace):
-			_ = ch.cmd.Process.Kill()
-			<-ch.done
-		}
-	})
+	ch.once.Do(func() { infra.StopProcess(ch.cmd, ch.done, syscall.SIGTERM, grace) })
 }
 
 type lockedWriter struct {
