@@ -77,7 +77,9 @@ func TestLifecycleViaREST(t *testing.T) {
 
 	// Agent picks up, collects cash, delivers.
 	e.API.SetStatus(t, agent, order, "out_for_delivery")
-	out := func(args []json.RawMessage) bool { return isOrder(args) && testapi.Field(args, "status") == "out_for_delivery" }
+	out := func(args []json.RawMessage) bool {
+		return isOrder(args) && testapi.Field(args, "status") == "out_for_delivery"
+	}
 	for _, kind := range []string{sAdmin, sAgent, sCustomer} {
 		socks[kind].WaitEvent(t, "order:status:update", wait, out)
 	}

@@ -232,7 +232,9 @@ func TestPlaceOrder(t *testing.T) {
 	t.Run("closed shop", func(t *testing.T) {
 		_, adminTok := e.mustUser(auth.RoleAdmin)
 		e.do("PATCH", "/api/v1/business/status", adminTok, map[string]any{"isOpen": false, "message": "Back at 6"}).want(t, 200)
-		defer func() { e.do("PATCH", "/api/v1/business/status", adminTok, map[string]any{"isOpen": true}).want(t, 200) }()
+		defer func() {
+			e.do("PATCH", "/api/v1/business/status", adminTok, map[string]any{"isOpen": true}).want(t, 200)
+		}()
 		r := e.do("POST", "/api/v1/orders", tok, map[string]any{"items": []any{map[string]any{"productId": pizza.Hex(), "quantity": 1}},
 			"deliveryAddress": testAddress, "contactPhone": "9876543210"}).want(t, 400)
 		if !strings.Contains(str(r.body, "message"), "closed") {
