@@ -65,7 +65,9 @@ run: node-deps ## build, then start the whole stack on http://127.0.0.1:5000 (PO
 	@if [ -f admin/package.json ]; then $(NPM) --prefix admin run build --silent; fi
 	./bin/devstack
 
-vet: ## go vet every module
+vet: ## gofmt check and go vet of every module
+	@unformatted=$$(gofmt -l shared orderapi gateway test); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(GO_PKGS)
 
 test: deps vet ## run every test with -race (what CI runs)
