@@ -39,7 +39,8 @@ func loadProject(t *testing.T, env map[string]string) (*types.Project, error) {
 	return cli.ProjectFromOptions(context.Background(), opts)
 }
 
-var secrets = map[string]string{"JWT_SECRET": "compose-test-jwt-secret", "INTERNAL_TOKEN": "compose-test-internal-token"}
+var secrets = map[string]string{"JWT_SECRET": "compose-test-jwt-secret", "INTERNAL_TOKEN": "compose-test-internal-token",
+	"SEED_ADMIN_PASSWORD": "compose-test-admin-password"}
 
 func mustProject(t *testing.T) *types.Project {
 	t.Helper()
@@ -159,6 +160,7 @@ func TestEnvironment(t *testing.T) {
 		{api, "ADMIN_DIR", "/admin"},
 		{api, "SEED", "true"},
 		{api, "SEED_ADMIN_EMAIL", "admin@friendspizzahut.test"},
+		{api, "SEED_ADMIN_PASSWORD", secrets["SEED_ADMIN_PASSWORD"]},
 		{api, "EVENTS_CHANNEL", "fph:events"},
 		{gw, "PORT", "5002"},
 		{gw, "REDIS_URL", "redis://redis:6379/0"},
@@ -175,8 +177,8 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("gateway GATEWAY_ID is fixed to %q: replicas would share it", env(gw, "GATEWAY_ID"))
 	}
 
-	// Production-like: no development secrets.
-	for _, missing := range []string{"JWT_SECRET", "INTERNAL_TOKEN"} {
+	// Production-like: no development secrets, no well-known admin password.
+	for _, missing := range []string{"JWT_SECRET", "INTERNAL_TOKEN", "SEED_ADMIN_PASSWORD"} {
 		e := map[string]string{}
 		for k, v := range secrets {
 			if k != missing {
