@@ -15,6 +15,14 @@ import (
 	"time"
 )
 
+// Development defaults of the two secrets every process of the stack must
+// share (orderapi, the gateways and the dev stack), so a bare `make run`
+// works. They are public: a service that falls back to one says so loudly.
+const (
+	DevJWTSecret     = "dev-only-jwt-secret-change-me"
+	DevInternalToken = "dev-only-internal-token-change-me"
+)
+
 // Reader reads variables through getenv and records problems.
 type Reader struct {
 	getenv func(string) string

@@ -8,13 +8,6 @@ import (
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
-// Development defaults for the two secrets, the same as orderapi's, so a
-// bare `make run` works; using them is announced with a loud warning.
-const (
-	devJWTSecret     = "dev-only-jwt-secret-change-me"
-	devInternalToken = "dev-only-internal-token-change-me"
-)
-
 // cfg is the gateway's configuration, read once from the environment.
 type cfg struct {
 	Port          int      // PORT, default 5002 (0 picks a free port)
@@ -79,11 +72,11 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		r.Fail("REDIS_URL", "required (e.g. redis://127.0.0.1:6379/0)")
 	}
 	if c.JWTSecret == "" {
-		c.JWTSecret = devJWTSecret
+		c.JWTSecret = config.DevJWTSecret
 		c.warnings = append(c.warnings, "JWT_SECRET is not set: using the public development secret; anyone can forge tokens. Set JWT_SECRET in production.")
 	}
 	if c.InternalToken == "" {
-		c.InternalToken = devInternalToken
+		c.InternalToken = config.DevInternalToken
 		c.warnings = append(c.warnings, "INTERNAL_TOKEN is not set: using the public development token for orderapi's internal API. Set INTERNAL_TOKEN in production.")
 	}
 	for _, d := range []struct {

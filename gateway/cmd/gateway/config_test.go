@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/friendspizzahut/platform/shared/config"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -16,7 +18,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if c.Port != 5002 || c.PingInterval != 25*time.Second || c.PingTimeout != 20*time.Second ||
 		c.MaxHTTPBufferSize != 1_000_000 || c.RequireToken || len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" ||
-		c.OrderAPIURL != "http://127.0.0.1:5001" || c.JWTSecret != devJWTSecret || len(c.warnings) != 2 {
+		c.OrderAPIURL != "http://127.0.0.1:5001" || c.JWTSecret != config.DevJWTSecret || len(c.warnings) != 2 {
 		t.Fatalf("got %+v", c)
 	}
 }

@@ -8,13 +8,6 @@ import (
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
-// Development defaults for the two secrets. Using them is announced with a
-// loud warning at start: fine on a laptop, never in production.
-const (
-	devJWTSecret     = "dev-only-jwt-secret-change-me"
-	devInternalToken = "dev-only-internal-token-change-me"
-)
-
 // cfg is orderapi's configuration, read once from the environment.
 type cfg struct {
 	Port          int    // PORT, default 5001 (0 picks a free port)
@@ -82,13 +75,13 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		r.Fail("REDIS_URL", "required (e.g. redis://127.0.0.1:6379/0)")
 	}
 	if c.JWTSecret == "" {
-		c.JWTSecret = devJWTSecret
+		c.JWTSecret = config.DevJWTSecret
 		c.warnings = append(c.warnings, "JWT_SECRET is not set: using the public development secret; anyone can forge tokens. Set JWT_SECRET in production.")
 	} else if len(c.JWTSecret) < 16 {
 		c.warnings = append(c.warnings, "JWT_SECRET is shorter than 16 characters; use a long random secret.")
 	}
 	if c.InternalToken == "" {
-		c.InternalToken = devInternalToken
+		c.InternalToken = config.DevInternalToken
 		c.warnings = append(c.warnings, "INTERNAL_TOKEN is not set: using the public development token for /internal/v1. Set INTERNAL_TOKEN in production.")
 	}
 	if c.OutboxPollInterval < 100*time.Millisecond {

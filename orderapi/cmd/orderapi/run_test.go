@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/test/infra"
 )
 
@@ -117,7 +118,7 @@ func TestLoadConfigDefaultsWarn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.JWTSecret != devJWTSecret || c.InternalToken != devInternalToken || len(c.warnings) != 2 {
+	if c.JWTSecret != config.DevJWTSecret || c.InternalToken != config.DevInternalToken || len(c.warnings) != 2 {
 		t.Fatalf("got secret %q token %q warnings %q, want dev defaults with 2 warnings", c.JWTSecret, c.InternalToken, c.warnings)
 	}
 	if c.Port != 5001 || c.MongoPoolSize != 1 || !c.OutboxRelay || c.MongoDatabase != "friendspizzahut" {

@@ -26,13 +26,6 @@ import (
 	"github.com/friendspizzahut/platform/test/proxy"
 )
 
-// Development defaults for the shared secrets, the same values orderapi
-// falls back to. Both services must get the same ones.
-const (
-	devJWTSecret     = "dev-only-jwt-secret-change-me"
-	devInternalToken = "dev-only-internal-token-change-me"
-)
-
 // cfg is the dev stack's configuration, read once from the environment.
 // Every other variable (SEED_ADMIN_*, RATE_LIMIT_*, PING_INTERVAL, ...)
 // is passed through to the services unchanged.
@@ -95,11 +88,11 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		}
 	}
 	if c.JWTSecret == "" {
-		c.JWTSecret = devJWTSecret
+		c.JWTSecret = config.DevJWTSecret
 		c.warnings = append(c.warnings, "JWT_SECRET is not set: using the public development secret")
 	}
 	if c.InternalToken == "" {
-		c.InternalToken = devInternalToken
+		c.InternalToken = config.DevInternalToken
 		c.warnings = append(c.warnings, "INTERNAL_TOKEN is not set: using the public development token")
 	}
 	return c, r.Err()
