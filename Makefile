@@ -23,10 +23,13 @@ NPM_DIRS   := $(patsubst %/package.json,%,$(wildcard test/js/package.json test/b
 NPM_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 # Commands the tests need and the Debian packages providing them; `make deps`
 # installs the missing ones when run as root (fonts for the browser test;
-# nginx runs deploy/nginx.conf in front of a test stack).
-APT_redis-server := redis-server
-APT_chromium     := chromium fonts-dejavu-core
-APT_nginx        := nginx-light
+# nginx runs deploy/nginx.conf in front of a test stack; redis-sentinel runs
+# the failover test; promtool checks deploy/prometheus).
+APT_redis-server   := redis-server
+APT_redis-sentinel := redis-sentinel
+APT_promtool       := prometheus
+APT_chromium       := chromium fonts-dejavu-core
+APT_nginx          := nginx-light
 
 .PHONY: help deps system-deps node-deps build run test vet demo conformance clean
 
@@ -38,6 +41,8 @@ deps: system-deps node-deps ## install what builds and tests need (apt packages 
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing $(APT_redis-server)"; \
+	command -v redis-sentinel >/dev/null 2>&1 || missing="$$missing $(APT_redis-sentinel)"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing $(APT_promtool)"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing $(APT_chromium)"; \
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing $(APT_nginx)"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \

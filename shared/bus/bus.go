@@ -18,12 +18,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
 // Config configures a Bus. Zero values mean the defaults.
 type Config struct {
-	URL        string        // redis:// URL (REDIS_URL)
+	URL        string        // REDIS_URL: one server or Sentinel (config.ParseRedisURL)
 	Channel    string        // pub/sub channel (EVENTS_CHANNEL), default event.DefaultChannel
 	LogMaxLen  int64         // approximate cap of the replay stream, default 10000
 	ReplaySpan time.Duration // how far before a disconnect the replay starts, default 5s
@@ -52,24 +53,51 @@ func (c *Config) defaults() {
 // Bus publishes and subscribes to envelopes. It is safe for concurrent use.
 type Bus struct {
 	cfg    Config
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	logger *slog.Logger
 }
 
 // New connects lazily to Redis at cfg.URL; it does not wait for Redis.
 func New(cfg Config, logger *slog.Logger) (*Bus, error) {
 	cfg.defaults()
-	opts, err := redis.ParseURL(cfg.URL)
+	rdb, err := NewClient(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	return &Bus{cfg: cfg, rdb: rdb, logger: logger}, nil
+}
+
+// NewClient returns a client for a REDIS_URL: one server, or the primary
+// that Sentinel names, followed across failovers (a broken connection is
+// redialled to whichever server the Sentinels then call primary).
+func NewClient(rawURL string) (redis.UniversalClient, error) {
+	t, err := config.ParseRedisURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
-	opts.MaxRetries = 1
-	return &Bus{cfg: cfg, rdb: redis.NewClient(opts), logger: logger}, nil
+	if !t.Sentinel() {
+		opts, err := redis.ParseURL(t.URL)
+		if err != nil {
+			return nil, fmt.Errorf("parse redis url: %w", err)
+		}
+		opts.MaxRetries = 1
+		return redis.NewClient(opts), nil
+	}
+	return redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:            t.SentinelAddrs,
+		MasterName:       t.MasterName,
+		DB:               t.DB,
+		Username:         t.Username,
+		Password:         t.Password,
+		SentinelUsername: t.SentinelUsername,
+		SentinelPassword: t.SentinelPassword,
+		MaxRetries:       1,
+	}), nil
 }
 
 // Redis returns the underlying client, for the few key/value uses beside
 // the bus (presence, last known locations).
-func (b *Bus) Redis() *redis.Client { return b.rdb }
+func (b *Bus) Redis() redis.UniversalClient { return b.rdb }
 
 // Channel returns the pub/sub channel name.
 func (b *Bus) Channel() string { return b.cfg.Channel }

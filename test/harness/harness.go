@@ -46,11 +46,14 @@ type Options struct {
 	Env         map[string]string
 	OrderAPIEnv map[string]string
 	GatewayEnv  map[string]string
+	// RedisURL, when set, is used instead of starting a redis-server (for
+	// example infra.StartSentinel's URL); Redis() is then nil.
+	RedisURL string
 }
 
 // Stack is a running platform. Its fields are fixed for its lifetime.
 type Stack struct {
-	RedisURL      string // redis://127.0.0.1:port/0
+	RedisURL      string // redis://127.0.0.1:port/0, or Options.RedisURL
 	MongoURI      string // FerretDB, with maxPoolSize=1
 	Database      string // MONGODB_DATABASE of orderapi
 	JWTSecret     string
@@ -85,8 +88,12 @@ func Start(tb testing.TB, opts Options) *Stack {
 		}
 	})
 
-	st.redis = infra.StartRedis(tb)
-	st.RedisURL = st.redis.URL()
+	if opts.RedisURL != "" {
+		st.RedisURL = opts.RedisURL
+	} else {
+		st.redis = infra.StartRedis(tb)
+		st.RedisURL = st.redis.URL()
+	}
 	ferret := infra.StartFerret(tb)
 	st.MongoURI = ferret.URI()
 	st.Database = infra.NewDatabaseName(tb)
@@ -177,7 +184,8 @@ func (st *Stack) GatewayID(i int) string { return st.gateways[i].name }
 // Proxy returns the in-process front proxy.
 func (st *Stack) Proxy() *proxy.Proxy { return st.proxy }
 
-// Redis returns the redis-server, e.g. to Restart it mid-test.
+// Redis returns the redis-server, e.g. to Restart it mid-test (nil when
+// Options.RedisURL was given).
 func (st *Stack) Redis() *infra.Redis { return st.redis }
 
 // Signer signs and verifies JWTs with the stack's JWT_SECRET.

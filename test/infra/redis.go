@@ -21,6 +21,7 @@ import (
 type Redis struct {
 	addr string
 	dir  string
+	args []string // extra redis-server arguments (e.g. --replicaof)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -42,7 +43,7 @@ func StartRedis(tb testing.TB) *Redis {
 
 // RunRedis starts redis-server with its working files in dir, listening on
 // addr ("" picks a free loopback port). The caller must call Stop.
-func RunRedis(dir, addr string) (*Redis, error) {
+func RunRedis(dir, addr string, args ...string) (*Redis, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, errors.New("redis-server not found on PATH: run `make deps` (installs the Debian redis-server package)")
 	}
@@ -60,7 +61,7 @@ func RunRedis(dir, addr string) (*Redis, error) {
 				return nil, err
 			}
 		}
-		r := &Redis{addr: a, dir: dir}
+		r := &Redis{addr: a, dir: dir, args: args}
 		if err = r.start(); err == nil {
 			return r, nil
 		}
@@ -96,6 +97,17 @@ func (r *Redis) Stop() {
 	}
 }
 
+// Kill SIGKILLs the server, as a crash would, and waits for it to exit.
+func (r *Redis) Kill() {
+	r.mu.Lock()
+	cmd, done := r.cmd, r.done
+	r.cmd = nil
+	r.mu.Unlock()
+	if cmd != nil {
+		StopProcess(cmd, done, syscall.SIGKILL, 5*time.Second)
+	}
+}
+
 func (r *Redis) start() error {
 	host, port, err := net.SplitHostPort(r.addr)
 	if err != nil {
@@ -107,6 +119,7 @@ func (r *Redis) start() error {
 		"--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--logfile", logPath,
 		"--daemonize", "no", "--protected-mode", "no")
+	cmd.Args = append(cmd.Args, r.args...)
 	KillWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)

@@ -46,7 +46,7 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 	}
 	c := cfg{
 		Port:          r.Port("PORT", 5002),
-		RedisURL:      r.URL("REDIS_URL", "", "redis", "rediss", "unix"),
+		RedisURL:      r.Redis("REDIS_URL"),
 		JWTSecret:     r.String("JWT_SECRET", ""),
 		OrderAPIURL:   r.URL("ORDERAPI_URL", "http://127.0.0.1:5001", "http", "https"),
 		InternalToken: r.String("INTERNAL_TOKEN", ""),

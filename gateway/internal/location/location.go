@@ -24,12 +24,12 @@ const DefaultTTL = 2 * time.Hour
 
 // Store reads and writes last locations. It is safe for concurrent use.
 type Store struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	ttl time.Duration
 }
 
 // New returns a Store over rdb; ttl 0 means DefaultTTL.
-func New(rdb *redis.Client, ttl time.Duration) *Store {
+func New(rdb redis.UniversalClient, ttl time.Duration) *Store {
 	if ttl == 0 {
 		ttl = DefaultTTL
 	}

@@ -121,14 +121,14 @@ type Service struct {
 	cfg     Config
 	tracker *Tracker
 	sockets SocketCounter
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	tokens  Verifier
 	logger  *slog.Logger
 	now     func() time.Time
 }
 
 // New returns a Service.
-func New(cfg Config, tracker *Tracker, sockets SocketCounter, rdb *redis.Client, tokens Verifier, logger *slog.Logger) *Service {
+func New(cfg Config, tracker *Tracker, sockets SocketCounter, rdb redis.UniversalClient, tokens Verifier, logger *slog.Logger) *Service {
 	if cfg.Interval == 0 {
 		cfg.Interval = 10 * time.Second
 	}

@@ -47,7 +47,7 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		MongoURI:      r.URL("MONGODB_URI", "", "mongodb", "mongodb+srv"),
 		MongoDatabase: r.String("MONGODB_DATABASE", "friendspizzahut"),
 		MongoPoolSize: r.Int("MONGODB_POOL_SIZE", 1, 1, 1000),
-		RedisURL:      r.URL("REDIS_URL", "", "redis", "rediss", "unix"),
+		RedisURL:      r.Redis("REDIS_URL"),
 		JWTSecret:     r.String("JWT_SECRET", ""),
 		InternalToken: r.String("INTERNAL_TOKEN", ""),
 		EventsChannel: r.String("EVENTS_CHANNEL", event.DefaultChannel),
