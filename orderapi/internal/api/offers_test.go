@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,3 +197,101 @@ func TestOffersPublicAndValidate(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestOfferUsageCounted: each order that uses an offer counts one use,
+// atomically and within usageLimit. The order over the limit is refused and
+// counts nothing; concurrent orders racing for the last uses get exactly
+// as many as are left.
+func TestOfferUsageCounted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	pizza, _, _ := e.mustMenu()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	mk := func(code string, limit *int) *store.Offer {
+		o := &store.Offer{Code: code, Title: code, DiscountType: "fixed", DiscountValue: 10, IsActive: true,
+			ValidFrom: now.Add(-time.Hour), ValidUntil: now.Add(time.Hour), UsageLimit: limit}
+		if err := e.stores.Offers.CreateOffer(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	count := func(o *store.Offer) int {
+		got, err := e.stores.Offers.OfferByID(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.UsageCount
+	}
+	place := func(tok, code string) resp {
+		return e.do("POST", "/api/v1/orders", tok, map[string]any{
+			"items":           []any{map[string]any{"productId": pizza.Hex(), "quantity": 1, "size": "medium"}},
+			"deliveryAddress": testAddress, "contactPhone": "9876543210", "couponCode": code,
+		})
+	}
+	_, tok := e.mustUser(auth.RoleCustomer)
+
+	twice := mk("TWICE", ptr(2))
+	for i := 1; i <= 2; i++ {
+		r := place(tok, "twice").want(t, 201)
+		if num(r.data(), "discount") != 10 {
+			t.Fatalf("order %d: got %s, want a discount of 10", i, r)
+		}
+		if got := count(twice); got != i {
+			t.Fatalf("after order %d: usageCount %d, want %d", i, got, i)
+		}
+	}
+	place(tok, "TWICE").want(t, 400).wantMessage(t, "usage limit")
+	if got := count(twice); got != 2 {
+		t.Fatalf("after the refused order: usageCount %d, want 2", got)
+	}
+	r := e.do("GET", "/api/v1/orders/my-orders", tok, nil).want(t, 200)
+	if total := dig(r.data(), "pagination", "total"); total != 2.0 {
+		t.Fatalf("customer has %v orders, want 2 (the refused one is not stored)", total)
+	}
+
+	unlimited := mk("ALWAYS", nil)
+	place(tok, "ALWAYS").want(t, 201)
+	place(tok, "ALWAYS").want(t, 201)
+	if got := count(unlimited); got != 2 {
+		t.Fatalf("unlimited offer: usageCount %d, want 2", got)
+	}
+	// No coupon: nothing counted anywhere.
+	place(tok, "").want(t, 201)
+	if count(twice) != 2 || count(unlimited) != 2 {
+		t.Fatal("an order without a coupon counted a use")
+	}
+
+	// Six customers race for the last three uses.
+	race := mk("RACE", ptr(3))
+	const racers = 6
+	toks := make([]string, racers)
+	for i := range toks {
+		_, toks[i] = e.mustUser(auth.RoleCustomer)
+	}
+	statuses := make([]int, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = place(toks[i], "RACE").status
+		}()
+	}
+	wg.Wait()
+	won, lost := 0, 0
+	for _, s := range statuses {
+		switch s {
+		case 201:
+			won++
+		case 400:
+			lost++
+		}
+	}
+	if won != 3 || lost != 3 {
+		t.Fatalf("statuses %v: want 3 orders placed and 3 refused", statuses)
+	}
+	if got := count(race); got != 3 {
+		t.Fatalf("after the race: usageCount %d, want exactly 3", got)
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -256,16 +257,34 @@ func (d orderDeps) place(ctx context.Context, u *store.User, req placeRequest, q
 			DiscountType: q.offer.DiscountType, DiscountValue: q.offer.DiscountValue, DiscountAmount: q.totals.Discount}
 	}
 	draft.ID = idempotentObjectID(ctx) // zero without a key
+	if !draft.ID.IsZero() {
+		if o, err := d.orders.OrderByID(ctx, draft.ID); err == nil {
+			return o, nil // a retry: the first attempt stored it and counted its offer use
+		}
+	}
+	// The offer's use is counted before the order is stored, atomically and
+	// within usageLimit, so the last use goes to exactly one order; it is
+	// given back if the order is not stored after all.
+	if draft.AppliedOffer != nil {
+		if err := d.offers.UseOffer(ctx, draft.AppliedOffer.OfferID, d.pr.now()); err != nil {
+			return nil, err
+		}
+	}
 	o := order.New(draft, d.pr.now().UTC().Truncate(time.Millisecond))
 	if err := d.orders.InsertOrder(ctx, o); err != nil {
-		if store.IsUniqueViolation(err) && !idempotentObjectID(ctx).IsZero() {
-			return d.orders.OrderByID(ctx, o.ID) // the first attempt stored it
+		dup := store.IsUniqueViolation(err)
+		if draft.AppliedOffer != nil {
+			// Detached: the use must be given back even if the client left.
+			release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if rerr := d.offers.ReleaseOffer(release, draft.AppliedOffer.OfferID); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("give back the use of offer %s: %w", draft.AppliedOffer.Code, rerr))
+			}
+		}
+		if dup && !draft.ID.IsZero() {
+			return d.orders.OrderByID(ctx, o.ID) // a concurrent attempt stored it
 		}
 		return nil, err
-	}
-	// Counters only: the order is placed whatever happens to them.
-	if q.offer != nil && q.totals.Discount > 0 {
-		_, _ = d.offers.UpdateOffer(ctx, q.offer.ID, func(of *store.Offer) error { of.UsageCount++; return nil })
 	}
 	sold := map[primitive.ObjectID][2]float64{}
 	for _, it := range o.Items {

@@ -61,16 +61,10 @@ func (o *Offer) IsExpired(now time.Time) bool { return now.After(o.ValidUntil) }
 // discount it gives (rounded to 2 decimals, never more than the cart value).
 // A refusal is an Invalid error with a message the app shows as is.
 func (o *Offer) Discount(cartValue float64, now time.Time) (float64, error) {
-	switch {
-	case !o.IsActive:
-		return 0, apperr.Invalidf("This offer is no longer active")
-	case now.Before(o.ValidFrom):
-		return 0, apperr.Invalidf("This offer is not valid yet")
-	case now.After(o.ValidUntil):
-		return 0, apperr.Invalidf("This offer has expired")
-	case o.UsageLimit != nil && o.UsageCount >= *o.UsageLimit:
-		return 0, apperr.Invalidf("This offer has reached its usage limit")
-	case cartValue < o.MinOrderValue:
+	if err := o.usable(now); err != nil {
+		return 0, err
+	}
+	if cartValue < o.MinOrderValue {
 		return 0, apperr.Invalidf("Minimum order value of ₹%s required for this offer", money(o.MinOrderValue))
 	}
 	var d float64
@@ -84,6 +78,21 @@ func (o *Offer) Discount(cartValue float64, now time.Time) (float64, error) {
 	}
 	d = math.Min(d, cartValue)
 	return math.Round(d*100) / 100, nil
+}
+
+// usable says why the offer cannot be applied at now, or nil.
+func (o *Offer) usable(now time.Time) error {
+	switch {
+	case !o.IsActive:
+		return apperr.Invalidf("This offer is no longer active")
+	case now.Before(o.ValidFrom):
+		return apperr.Invalidf("This offer is not valid yet")
+	case now.After(o.ValidUntil):
+		return apperr.Invalidf("This offer has expired")
+	case o.UsageLimit != nil && o.UsageCount >= *o.UsageLimit:
+		return apperr.Invalidf("This offer has reached its usage limit")
+	}
+	return nil
 }
 
 // money formats an amount the way the app prints rupees (no trailing .00).
@@ -192,6 +201,38 @@ func (s *Offers) UpdateOffer(ctx context.Context, id primitive.ObjectID, change 
 		return nil, errOfferCodeTaken
 	}
 	return o, err
+}
+
+// UseOffer counts one use of the offer by an order, if it is still usable
+// at now: active, valid and under its usage limit. The check and the count
+// are one single-document update conditioned on the revision they were
+// decided from (see update), so concurrent orders can never take the count
+// past usageLimit: the loser re-reads and is refused with "This offer has
+// reached its usage limit". (On FerretDB this needs the single-connection
+// pool, MONGODB_POOL_SIZE=1, like every conditional update.)
+func (s *Offers) UseOffer(ctx context.Context, id primitive.ObjectID, now time.Time) error {
+	_, err := update(ctx, s.base, byID(id), errOfferNotFound, func(o *Offer) ([]event.Payload, error) {
+		if err := o.usable(now); err != nil {
+			return nil, err
+		}
+		o.UsageCount++
+		o.UpdatedAt = s.nowMs()
+		return nil, nil
+	})
+	return err
+}
+
+// ReleaseOffer gives back a use counted by UseOffer for an order that was
+// then not stored.
+func (s *Offers) ReleaseOffer(ctx context.Context, id primitive.ObjectID) error {
+	_, err := update(ctx, s.base, byID(id), errOfferNotFound, func(o *Offer) ([]event.Payload, error) {
+		if o.UsageCount > 0 {
+			o.UsageCount--
+			o.UpdatedAt = s.nowMs()
+		}
+		return nil, nil
+	})
+	return err
 }
 
 // DeleteOffer removes an offer. Its offer.created event, if still pending,
