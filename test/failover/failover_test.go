@@ -5,7 +5,12 @@
 package failover
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -49,39 +54,65 @@ func TestSentinelFailoverMidStream(t *testing.T) {
 	}
 	e.Bus.Barrier(t, all...)
 
-	var orders []testapi.Order
-	place := func(n int) {
-		for range n {
-			orders = append(orders, e.API.PlaceOrder(t, customer))
+	// The stream: an order every 150 ms from another goroutine (POST
+	// /orders, so it never touches the test's *testing.T), before, during
+	// and after the failover.
+	product := e.API.Product(t)
+	const total, killAfter = 24, 4
+	type placed struct{ id, number string }
+	results := make(chan placed, total)
+	failures := make(chan error, total)
+	go func() {
+		defer close(results)
+		tick := time.NewTicker(150 * time.Millisecond)
+		defer tick.Stop()
+		for range total {
+			o, err := placeOrder(e.API.URL, customer.Token, product)
+			if err != nil {
+				failures <- err
+				return
+			}
+			results <- o
+			<-tick.C
+		}
+	}()
+	var orders []placed
+	var killed time.Time
+	var old string
+	for o := range results {
+		orders = append(orders, o)
+		if len(orders) == killAfter {
+			old = sen.Primary.Addr()
+			sen.Primary.Kill()
+			killed = time.Now()
 		}
 	}
-	place(2)
-	old := sen.Primary.Addr()
-	sen.Primary.Kill()
-	killed := time.Now()
-	place(6) // the first ones surely before Sentinel even declares the primary down
-	during := time.Since(killed)
+	select {
+	case err := <-failures:
+		t.Fatalf("placing orders (%d placed): %v", len(orders), err)
+	default:
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	primary, err := sen.WaitPromoted(ctx, old)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("primary %s killed; Sentinel promoted %s after %v; 6 orders placed in the first %v", old, primary, time.Since(killed).Round(time.Millisecond), during.Round(time.Millisecond))
-	place(4)
+	t.Logf("primary %s SIGKILLed after %d orders; Sentinel promoted %s; %d orders placed in %v after the kill",
+		old, killAfter, primary, total-killAfter, time.Since(killed).Round(time.Millisecond))
 
 	for _, o := range orders {
 		for name, s := range socks {
-			if s.WaitEvent(t, "order:new", 30*time.Second, testapi.FieldIs("orderId", o.ID)) == nil {
-				t.Fatalf("%s: no order:new for %s", name, o.ID)
+			if s.WaitEvent(t, "order:new", 30*time.Second, testapi.FieldIs("orderId", o.id)) == nil {
+				t.Fatalf("%s: no order:new for %s", name, o.id)
 			}
 		}
 	}
 	e.Bus.Barrier(t, all...) // through the new primary: duplicates would have arrived by now
 	for _, o := range orders {
 		for name, s := range socks {
-			if got := testapi.CountWith(s, "order:new", "orderId", o.ID); got != 1 {
-				t.Errorf("%s: order %s arrived %d times, want exactly once", name, o.Number, got)
+			if got := testapi.CountWith(s, "order:new", "orderId", o.id); got != 1 {
+				t.Errorf("%s: order %s arrived %d times, want exactly once", name, o.number, got)
 			}
 		}
 	}
@@ -93,4 +124,38 @@ func TestSentinelFailoverMidStream(t *testing.T) {
 			t.Errorf("%s never resubscribed after the primary died", g)
 		}
 	}
+}
+
+// placeOrder places one cash order of product for the customer (POST
+// /api/v1/orders, priced on the server) and returns its id and number.
+func placeOrder(origin, token, product string) (struct{ id, number string }, error) {
+	var out struct{ id, number string }
+	body, _ := json.Marshal(map[string]any{
+		"items":           []any{map[string]any{"productId": product, "quantity": 1}},
+		"deliveryAddress": testapi.Address, "contactPhone": "8000000001", "paymentMethod": "cash",
+	})
+	req, err := http.NewRequest(http.MethodPost, origin+"/api/v1/orders", bytes.NewReader(body))
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Data struct {
+			ID          string `json:"_id"`
+			OrderNumber string `json:"orderNumber"`
+		} `json:"data"`
+	}
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(raw, &r) != nil || r.Data.ID == "" {
+		return out, fmt.Errorf("POST /api/v1/orders: %d %s", resp.StatusCode, raw)
+	}
+	out.id, out.number = r.Data.ID, r.Data.OrderNumber
+	return out, nil
 }
