@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -164,17 +165,29 @@ func (r *Reader) List(name string, def []string) []string {
 	return out
 }
 
-// redact hides a password in a URL so errors can be logged.
+// redact hides the passwords of a connection URL so it can be logged: the
+// one in the user info and any *password= query parameter (Sentinel's). It
+// works on the text, so URLs net/url refuses (several hosts, bad escapes)
+// are redacted too.
 func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
 		return s
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
 	}
-	return u.String()
+	authority, tail := rest[:end], rest[end:]
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		if name, _, hasPassword := strings.Cut(authority[:at], ":"); hasPassword {
+			authority = name + ":xxxxx" + authority[at:]
+		}
+	}
+	return scheme + "://" + authority + passwordParam.ReplaceAllString(tail, "${1}xxxxx")
 }
+
+var passwordParam = regexp.MustCompile(`([?&][A-Za-z_]*password=)[^&#]*`)
 
 // Redact hides the password of a connection URL for logging.
 func Redact(s string) string { return redact(s) }

@@ -83,3 +83,19 @@ func TestReaderRedis(t *testing.T) {
 		t.Errorf("got %v, want BAD's problem", err)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"redis://:secret@127.0.0.1:6379/0":      "redis://:xxxxx@127.0.0.1:6379/0",
+		"mongodb://app:secret@h1:1,h2:2/db?x=1": "mongodb://app:xxxxx@h1:1,h2:2/db?x=1",
+		"redis://:sec ret@host:1/0":             "redis://:xxxxx@host:1/0",
+		"redis-sentinel://:secret@a:1,b:2/fph/0?sentinel_password=secret&sentinel_username=u": "redis-sentinel://:xxxxx@a:1,b:2/fph/0?sentinel_password=xxxxx&sentinel_username=u",
+		"redis://user@host:1/0":    "redis://user@host:1/0",
+		"redis://127.0.0.1:6379/0": "redis://127.0.0.1:6379/0",
+		"no url at all":            "no url at all",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

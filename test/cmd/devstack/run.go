@@ -60,7 +60,7 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		Port:          r.Port("PORT", 5000),
 		OrderAPIPort:  r.Port("ORDERAPI_PORT", 5001),
 		MongoURI:      r.URL("MONGODB_URI", "", "mongodb", "mongodb+srv"),
-		RedisURL:      r.URL("REDIS_URL", "", "redis", "rediss", "unix"),
+		RedisURL:      r.Redis("REDIS_URL"),
 		DataDir:       r.String("DATA_DIR", filepath.Join(root, ".data", "ferretdb")),
 		BinDir:        r.String("BIN_DIR", filepath.Join(root, "bin")),
 		AdminDir:      r.String("ADMIN_DIR", ""),
