@@ -24,13 +24,20 @@ const (
 	RoleDelivery = "delivery"
 )
 
-// typClaim marks refresh tokens. Access tokens carry no typ, like the
+// typClaim marks every token that is not an access token: refresh tokens
+// and socket-session tokens. Access tokens carry no typ, like the
 // original's; refresh tokens issued by the original carry neither email nor
 // role, so they are refused as access tokens too.
 const (
 	typClaim   = "typ"
 	typRefresh = "refresh"
+	typSocket  = "socket"
 )
+
+// SocketCookie names the HttpOnly cookie orderapi sets when a session
+// starts or is proven. It holds a socket-session token (IssueSocket), which
+// authenticates Socket.IO handshakes and nothing else.
+const SocketCookie = "fph_socket"
 
 // Claims are the verified contents of an access token.
 type Claims struct {
@@ -92,6 +99,24 @@ func (s *Signer) IssueRefresh(userID string) (string, error) {
 	return s.sign(tok)
 }
 
+// IssueSocket returns a signed socket-session token for the user: the
+// session cookie's value. It lives as long as an access token, but only
+// VerifySocket accepts it, so it cannot call the REST API.
+func (s *Signer) IssueSocket(userID, role string) (string, error) {
+	now := s.now()
+	tok, err := jwt.NewBuilder().
+		IssuedAt(now).
+		Expiration(now.Add(TokenTTL)).
+		Claim("id", userID).
+		Claim("role", role).
+		Claim(typClaim, typSocket).
+		Build()
+	if err != nil {
+		return "", fmt.Errorf("build socket token: %w", err)
+	}
+	return s.sign(tok)
+}
+
 func (s *Signer) sign(tok jwt.Token) (string, error) {
 	b, err := jwt.Sign(tok, jwt.WithKey(jwa.HS256, s.secret))
 	if err != nil {
@@ -125,14 +150,27 @@ func (s *Signer) parse(raw string) (jwt.Token, error) {
 	return tok, nil
 }
 
-// VerifyAccess checks an access token and returns its claims. Refresh
-// tokens are refused.
+// VerifyAccess checks an access token and returns its claims. Refresh and
+// socket-session tokens (anything with a typ) are refused.
 func (s *Signer) VerifyAccess(raw string) (Claims, error) {
+	return s.verifyTyped(raw, "")
+}
+
+// VerifySocket checks a socket-session token (the session cookie) and
+// returns its claims. Access and refresh tokens are refused.
+func (s *Signer) VerifySocket(raw string) (Claims, error) {
+	return s.verifyTyped(raw, typSocket)
+}
+
+// verifyTyped checks a token whose typ claim is exactly typ ("" = none)
+// and that names a user and a role.
+func (s *Signer) verifyTyped(raw, typ string) (Claims, error) {
 	tok, err := s.parse(raw)
 	if err != nil {
 		return Claims{}, err
 	}
-	if typ, _ := stringClaim(tok, typClaim); typ == typRefresh {
+	got, isString := stringClaim(tok, typClaim)
+	if _, has := tok.Get(typClaim); has && (!isString || got != typ) || !has && typ != "" {
 		return Claims{}, ErrInvalid
 	}
 	id, _ := stringClaim(tok, "id")

@@ -53,6 +53,8 @@ func TestVerifyAccessRefuses(t *testing.T) {
 	noExp := signWith(t, jwa.HS256, map[string]any{"id": "u1", "email": "e", "role": "admin", "noexp": true}, now)
 	// The original's refresh token: only id, no typ. Must not pass as access.
 	legacyRefresh := signWith(t, jwa.HS256, map[string]any{"id": "u1"}, now)
+	socket, _ := s.IssueSocket("u1", RoleCustomer)
+	oddTyp := signWith(t, jwa.HS256, map[string]any{"id": "u1", "email": "e", "role": "admin", "typ": 7}, now)
 
 	cases := []struct {
 		name string
@@ -61,6 +63,8 @@ func TestVerifyAccessRefuses(t *testing.T) {
 	}{
 		{"refresh token", refresh, ErrInvalid},
 		{"legacy refresh token", legacyRefresh, ErrInvalid},
+		{"socket-session token", socket, ErrInvalid},
+		{"typ not a string", oddTyp, ErrInvalid},
 		{"expired", expired, ErrExpired},
 		{"bad signature", otherKey, ErrInvalid},
 		{"alg none", algNone(good), ErrInvalid},
@@ -89,6 +93,44 @@ func TestVerifyRefresh(t *testing.T) {
 	}
 	if _, err := s.VerifyRefresh(access); !errors.Is(err, ErrInvalid) {
 		t.Errorf("access token accepted as refresh token: %v", err)
+	}
+}
+
+// TestSocketToken: the session cookie's token verifies only as itself, and
+// no other token passes for it.
+func TestSocketToken(t *testing.T) {
+	now := time.Unix(1_790_000_000, 0)
+	s := NewSigner(secret, fixedNow(now))
+	raw, err := s.IssueSocket("u1", RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.VerifySocket(raw)
+	if err != nil || c.UserID != "u1" || c.Role != RoleAdmin || c.ExpiresAt.Sub(c.IssuedAt) != TokenTTL {
+		t.Fatalf("got %+v, %v; want u1 admin living TokenTTL", c, err)
+	}
+	if _, err := s.VerifyRefresh(raw); !errors.Is(err, ErrInvalid) {
+		t.Errorf("socket token accepted as refresh token: %v", err)
+	}
+	access, _ := s.IssueAccess("u1", "e", RoleAdmin)
+	refresh, _ := s.IssueRefresh("u1")
+	expired, _ := NewSigner(secret, fixedNow(now.Add(-8*24*time.Hour))).IssueSocket("u1", RoleAdmin)
+	forged, _ := NewSigner("another-secret", fixedNow(now)).IssueSocket("u1", RoleAdmin)
+	noRole := signWith(t, jwa.HS256, map[string]any{"id": "u1", "typ": "socket"}, now)
+	for name, c := range map[string]struct {
+		raw  string
+		want error
+	}{
+		"access token":  {access, ErrInvalid},
+		"refresh token": {refresh, ErrInvalid},
+		"expired":       {expired, ErrExpired},
+		"forged":        {forged, ErrInvalid},
+		"no role":       {noRole, ErrInvalid},
+		"alg none":      {algNone(raw), ErrInvalid},
+	} {
+		if _, err := s.VerifySocket(c.raw); !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", name, err, c.want)
+		}
 	}
 }
 

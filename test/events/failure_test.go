@@ -24,8 +24,8 @@ func TestRedisRestartMidStream(t *testing.T) {
 	order := e.API.AssignedOrder(t, admin, customer, agent).ID
 
 	socks := map[string]*jsclient.Socket{
-		"admin on replica 1":    e.connect(t, 0, jsclient.WebSocketOnly, ""),
-		"admin on replica 2":    e.connect(t, 1, jsclient.PollingOnly, ""),
+		"admin on replica 1":    e.connect(t, 0, jsclient.WebSocketOnly, admin.Token),
+		"admin on replica 2":    e.connect(t, 1, jsclient.PollingOnly, admin.Token),
 		"customer on replica 2": e.connect(t, 1, jsclient.Default, ""),
 		"agent on replica 1":    e.connect(t, 0, jsclient.WebSocketOnly, ""),
 	}
@@ -98,8 +98,8 @@ func TestRedisRestartMidStream(t *testing.T) {
 func TestSameEnvelopeTwice(t *testing.T) {
 	e := sharedEnv(t)
 	admin := e.Admin
-	a1 := e.connect(t, 0, jsclient.WebSocketOnly, "")
-	a2 := e.connect(t, 1, jsclient.PollingOnly, "")
+	a1 := e.connect(t, 0, jsclient.WebSocketOnly, admin.Token)
+	a2 := e.connect(t, 1, jsclient.PollingOnly, admin.Token)
 	testapi.MustRegister(t, a1, admin)
 	testapi.MustRegister(t, a2, admin)
 	e.Bus.Barrier(t, a1, a2)
@@ -136,8 +136,8 @@ func TestLocationAcrossReplicas(t *testing.T) {
 	testapi.JoinOrder(t, sender, order)
 	recv := map[string]*jsclient.Socket{
 		"customer on replica 2": e.connect(t, 1, jsclient.WebSocketOnly, ""),
-		"admin on replica 2":    e.connect(t, 1, jsclient.PollingOnly, ""),
-		"admin on replica 1":    e.connect(t, 0, jsclient.Default, ""),
+		"admin on replica 2":    e.connect(t, 1, jsclient.PollingOnly, admin.Token),
+		"admin on replica 1":    e.connect(t, 0, jsclient.Default, admin.Token),
 		"member on replica 2":   e.connect(t, 1, jsclient.WebSocketOnly, customer.Token),
 	}
 	never := map[string]*jsclient.Socket{
@@ -200,7 +200,7 @@ func TestOrderAPIKilledBeforePublish(t *testing.T) {
 	agent := e.API.RegisterApprovedAgent(t, admin, "Dev Agent")
 	agentID := agent.ID
 
-	adminSock := e.connect(t, 1, jsclient.WebSocketOnly, "")
+	adminSock := e.connect(t, 1, jsclient.WebSocketOnly, admin.Token)
 	agentSock := e.connect(t, 0, jsclient.PollingOnly, "")
 	testapi.MustRegister(t, adminSock, admin)
 	testapi.MustRegister(t, agentSock, agent)

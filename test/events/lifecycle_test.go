@@ -23,7 +23,7 @@ func TestLifecycleViaREST(t *testing.T) {
 	otherCustomer := e.API.RegisterCustomer(t, "Carl Customer")
 
 	socks := map[string]*jsclient.Socket{
-		sAdmin:      e.connect(t, 0, jsclient.WebSocketOnly, ""),
+		sAdmin:      e.connect(t, 0, jsclient.WebSocketOnly, admin.Token),
 		sAgent:      e.connect(t, 1, jsclient.Default, ""),
 		sOtherAgent: e.connect(t, 0, jsclient.PollingOnly, ""),
 		sCustomer:   e.connect(t, 1, jsclient.WebSocketOnly, ""),

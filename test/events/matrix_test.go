@@ -148,8 +148,11 @@ func TestMatrix(t *testing.T) {
 			socks := map[string]*jsclient.Socket{}
 			for _, kind := range []string{sAdmin, sAgent, sOtherAgent, sCustomer, sOtherCust, sAnon, sMember} {
 				token := ""
-				if kind == sMember {
+				switch kind {
+				case sMember:
 					token = customer.Token
+				case sAdmin: // an admin needs proof (GATEWAY_TOKENLESS_ROLES)
+					token = admin.Token
 				}
 				socks[kind] = e.connect(t, replicaOf[kind], tr, token)
 			}

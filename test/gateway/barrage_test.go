@@ -28,7 +28,7 @@ func TestBarrage(t *testing.T) {
 	var good []*jsclient.Socket
 	for _, tr := range jsclient.Transports() {
 		for range 2 {
-			s := e.connectTo(t, 0, tr)
+			s := e.connectTo(t, 0, tr, admin.Token)
 			if got := register(t, s, admin.ID, "admin"); got["success"] != true {
 				t.Fatalf("register: %v", got)
 			}

@@ -74,12 +74,13 @@ func TestSocketBehaviour(t *testing.T) {
 					ok             bool
 					msg            string
 				}{
-					{"unknown user", testapi.NewID(), "admin", false, "User not found"},
-					{"customer claiming admin", customer.ID, "admin", false, "User is not registered as admin"},
-					{"pending agent", pending.ID, "delivery", false, ""},
-					{"deactivated customer", inactive.ID, "customer", false, "User account is inactive"},
-					{"admin", admin.ID, "admin", true, "Successfully connected to real-time updates"},
-					{"again: harmless", admin.ID, "admin", true, "Successfully connected to real-time updates"},
+					{"unknown user", testapi.NewID(), "customer", false, "User not found. Please sign in again."},
+					{"customer claiming agent", customer.ID, "delivery", false, "User is not registered as delivery. Sign in with a delivery account."},
+					{"admin without proof", admin.ID, "admin", false, "Sign in again to receive live updates as admin: this connection carries no proof of sign-in."},
+					{"pending agent", pending.ID, "delivery", false, "Your account is pending admin approval. Live updates start once an admin approves it."},
+					{"deactivated customer", inactive.ID, "customer", false, "Your account has been deactivated. Please contact support."},
+					{"customer", customer.ID, "customer", true, "Successfully connected to real-time updates"},
+					{"again: harmless", customer.ID, "customer", true, "Successfully connected to real-time updates"},
 				} {
 					got := register(t, s, c.id, c.role)
 					if got["success"] != c.ok || (c.msg != "" && got["message"] != c.msg) {
@@ -89,12 +90,16 @@ func TestSocketBehaviour(t *testing.T) {
 						t.Errorf("%s: got %v", c.name, got)
 					}
 				}
-				// A registered admin gets admin events; a refused claim
-				// gets nothing but the broadcast to everyone.
+				// A registered admin (with proof) gets admin events; a
+				// refused claim gets nothing but the broadcast to everyone.
+				adm := e.connect(t, tr, jsclient.Options{Auth: map[string]any{"token": admin.Token}})
+				if got := register(t, adm, admin.ID, "admin"); got["success"] != true {
+					t.Fatalf("admin register: %v", got)
+				}
 				refused := e.connect(t, tr, jsclient.Options{})
-				register(t, refused, customer.ID, "admin")
+				register(t, refused, admin.ID, "admin")
 				ev := e.Bus.Publish(t, &event.AgentStatus{DeliveryAgentID: agentID, Name: agent.Name, IsOnline: true, State: "free"})
-				s.WaitEvent(t, "delivery:agent:status:update", wait, testapi.FieldIs("timestamp", testapi.ISO(ev.At)))
+				adm.WaitEvent(t, "delivery:agent:status:update", wait, testapi.FieldIs("timestamp", testapi.ISO(ev.At)))
 				e.Bus.Publish(t, &event.BusinessStatus{IsOpen: true, BusinessName: "FPH", Message: "open " + string(tr)})
 				refused.WaitEvent(t, "business:status:update", wait, nil)
 				if got := refused.Events("delivery:agent:status:update"); len(got) != 0 {
@@ -104,7 +109,7 @@ func TestSocketBehaviour(t *testing.T) {
 
 			t.Run("register with token", func(t *testing.T) {
 				s := e.connect(t, tr, jsclient.Options{Auth: map[string]any{"token": customer.Token}})
-				if got := register(t, s, other.ID, "customer"); got["success"] != false || got["message"] != "userId does not match the authenticated user" {
+				if got := register(t, s, other.ID, "customer"); got["success"] != false || got["message"] != "This connection is signed in as another user. Sign out, then sign in again as this user." {
 					t.Errorf("got %v", got)
 				}
 				s.Emit("register")
@@ -117,15 +122,15 @@ func TestSocketBehaviour(t *testing.T) {
 			t.Run("orders and locations", func(t *testing.T) {
 				// Spread the parties over both replicas: the location
 				// must reach the customer through the bus.
-				cust := e.connectTo(t, 0, tr)
+				cust := e.connectTo(t, 0, tr, "")
 				register(t, cust, customer.ID, "customer")
-				adm := e.connectTo(t, 1, tr)
+				adm := e.connectTo(t, 1, tr, admin.Token)
 				register(t, adm, admin.ID, "admin")
-				agent := e.connectTo(t, 1, tr)
+				agent := e.connectTo(t, 1, tr, "")
 				if got := register(t, agent, agentID, "delivery"); got["success"] != true {
 					t.Fatalf("agent register: %v", got)
 				}
-				stranger := e.connectTo(t, 0, tr)
+				stranger := e.connectTo(t, 0, tr, "")
 				register(t, stranger, other.ID, "customer")
 
 				if ack := obj(t, cust.EmitWithAck(t, wait, "join:order", orderID)[0]); ack["success"] != true {
@@ -155,7 +160,7 @@ func TestSocketBehaviour(t *testing.T) {
 				adm.WaitEvent(t, "delivery:location:update", wait, isUpdate)
 
 				// A late joiner gets the last known location at once.
-				late := e.connectTo(t, 1, tr)
+				late := e.connectTo(t, 1, tr, admin.Token)
 				register(t, late, admin.ID, "admin")
 				late.EmitWithAck(t, wait, "join:order", orderID)
 				late.WaitEvent(t, "delivery:location:update", wait, isUpdate)
@@ -205,8 +210,10 @@ func TestSocketBehaviour(t *testing.T) {
 	}
 
 	t.Run("presence", func(t *testing.T) {
-		s := e.connect(t, jsclient.WebSocketOnly, jsclient.Options{})
+		s := e.connect(t, jsclient.WebSocketOnly, jsclient.Options{Auth: map[string]any{"token": admin.Token}})
 		register(t, s, admin.ID, "admin")
+		claimed := e.connect(t, jsclient.PollingOnly, jsclient.Options{}) // the legacy path
+		register(t, claimed, customer.ID, "customer")
 		get := func(token string) (int, map[string]any) {
 			req, _ := http.NewRequest(http.MethodGet, e.Stack.GatewayURL(0)+"/presence", nil)
 			if token != "" {
@@ -228,7 +235,7 @@ func TestSocketBehaviour(t *testing.T) {
 			t.Errorf("customer: got %d, want 403", code)
 		}
 		// The cluster view is refreshed periodically: wait for it to
-		// show this admin.
+		// show this admin (proven) and this customer (claimed).
 		deadline := time.Now().Add(wait + 10*time.Second)
 		for {
 			code, body := get(admin.Token)
@@ -238,12 +245,16 @@ func TestSocketBehaviour(t *testing.T) {
 			cluster, _ := body["cluster"].(map[string]any)
 			roles, _ := cluster["roles"].(map[string]any)
 			admins, _ := roles["admin"].(map[string]any)
+			customers, _ := roles["customer"].(map[string]any)
 			gws, _ := cluster["gateways"].([]any)
-			if users, _ := admins["users"].(float64); users >= 1 && len(gws) == 2 {
+			users, _ := admins["users"].(float64)
+			provenAdmins, _ := admins["provenSockets"].(float64)
+			claimedCustomers, _ := customers["claimedSockets"].(float64)
+			if users >= 1 && provenAdmins >= 1 && claimedCustomers >= 1 && len(gws) == 2 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("presence never showed the admin on 2 gateways: %v", body)
+				t.Fatalf("presence never showed the proven admin and the claimed customer on 2 gateways: %v", body)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -282,7 +293,9 @@ func TestGracefulShutdown(t *testing.T) {
 	e.Stack.StopGateway(1)
 	var socks []*jsclient.Socket
 	for _, tr := range jsclient.Transports() {
-		s := e.connect(t, tr, jsclient.Options{})
+		// The admin's proof is its session cookie, as in the app: sent
+		// again on every reconnection.
+		s := e.connect(t, tr, jsclient.Options{Headers: map[string]string{"Cookie": admin.Cookie}})
 		register(t, s, admin.ID, "admin")
 		socks = append(socks, s)
 	}

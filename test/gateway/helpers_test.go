@@ -59,10 +59,15 @@ func (e *env) connect(t *testing.T, tr jsclient.Transport, opts jsclient.Options
 	return s
 }
 
-// connectTo opens a JS socket straight to gateway replica i.
-func (e *env) connectTo(t *testing.T, i int, tr jsclient.Transport) *jsclient.Socket {
+// connectTo opens a JS socket straight to gateway replica i, with token
+// as auth.token ("": none).
+func (e *env) connectTo(t *testing.T, i int, tr jsclient.Transport, token string) *jsclient.Socket {
 	t.Helper()
-	s := e.js.Connect(t, e.Stack.GatewayURL(i), jsclient.Options{Transports: tr})
+	opts := jsclient.Options{Transports: tr}
+	if token != "" {
+		opts.Auth = map[string]any{"token": token}
+	}
+	s := e.js.Connect(t, e.Stack.GatewayURL(i), opts)
 	t.Cleanup(s.Disconnect)
 	s.WaitConnect(t)
 	return s

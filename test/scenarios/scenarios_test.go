@@ -115,10 +115,15 @@ func (w *world) barrier(t *testing.T, admin client, socks ...*jsclient.Socket) {
 }
 
 // connect opens an app socket on the proxy origin (websocket first, no
-// auth) and registers it like the app's connect handler does.
+// auth) and registers it like the app's connect handler does. It sends
+// u's session cookie, if u has one, as the app's cookie store would.
 func (w *world) connect(t *testing.T, tr jsclient.Transport, u *client) *jsclient.Socket {
 	t.Helper()
-	s := w.js.Connect(t, w.st.URL(), jsclient.Options{Transports: tr})
+	opts := jsclient.Options{Transports: tr}
+	if u != nil && u.Cookie != "" {
+		opts.Headers = map[string]string{"Cookie": u.Cookie}
+	}
+	s := w.js.Connect(t, w.st.URL(), opts)
 	s.WaitConnect(t)
 	if u != nil {
 		register(t, s, *u)
@@ -261,7 +266,8 @@ func TestContractScenarios(t *testing.T) {
 	})
 
 	step("05 admin socket registration", func(t *testing.T) {
-		SA = w.js.Connect(t, w.st.URL(), jsclient.Options{Transports: jsclient.WebSocketOnly})
+		// The admin's proof is the session cookie of its sign-in.
+		SA = w.js.Connect(t, w.st.URL(), jsclient.Options{Transports: jsclient.WebSocketOnly, Headers: map[string]string{"Cookie": A.Cookie}})
 		SA.WaitConnect(t)
 		start := time.Now()
 		register(t, SA, A)

@@ -44,9 +44,12 @@ var Address = map[string]any{"street": "1 Main St", "city": "Pune", "state": "MH
 
 // User is an account created (or logged in) through the REST API. Token is
 // empty for a delivery agent that has not logged in (pending approval).
+// Cookie is the session cookie orderapi set at sign-in, as "name=value":
+// what an app's cookie store sends with its socket handshake.
 type User struct {
 	ID, Name, Email, Phone, Role string
 	Token                        string
+	Cookie                       string
 }
 
 // Order is an order placed through the REST API.
@@ -79,6 +82,14 @@ func New(st *harness.Stack) *Client {
 // bearer (empty: none), and returns the status and the raw answer.
 func (c *Client) Call(tb testing.TB, method, path, token string, body any) (int, []byte) {
 	tb.Helper()
+	status, raw, _ := c.Exchange(tb, method, path, token, nil, body)
+	return status, raw
+}
+
+// Exchange is Call with extra request headers (nil: none) that also
+// returns the response's headers.
+func (c *Client) Exchange(tb testing.TB, method, path, token string, header http.Header, body any) (int, []byte, http.Header) {
+	tb.Helper()
 	var rdr io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -97,6 +108,9 @@ func (c *Client) Call(tb testing.TB, method, path, token string, body any) (int,
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, path, err)
@@ -106,7 +120,31 @@ func (c *Client) Call(tb testing.TB, method, path, token string, body any) (int,
 	if err != nil {
 		tb.Fatalf("%s %s: read answer: %v", method, path, err)
 	}
-	return resp.StatusCode, raw
+	return resp.StatusCode, raw, resp.Header
+}
+
+// SessionCookie returns the session cookie a response sets, as
+// "name=value" ("" when it sets none or clears it).
+func SessionCookie(h http.Header) string {
+	for _, ck := range (&http.Response{Header: h}).Cookies() {
+		if ck.Name == auth.SocketCookie && ck.Value != "" && ck.MaxAge >= 0 {
+			return ck.Name + "=" + ck.Value
+		}
+	}
+	return ""
+}
+
+// signIn is Do for register and login: it also returns the session cookie.
+func (c *Client) signIn(tb testing.TB, want int, path string, body, out any) string {
+	tb.Helper()
+	status, raw, header := c.Exchange(tb, http.MethodPost, path, "", nil, body)
+	if status != want {
+		tb.Fatalf("POST %s: got %d %s, want %d", path, status, raw, want)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		tb.Fatalf("POST %s: %v in %s", path, err, raw)
+	}
+	return SessionCookie(header)
 }
 
 // Do is Call that fails the test unless the status is want, and decodes
@@ -160,12 +198,12 @@ func (c *Client) RegisterCustomer(tb testing.TB, name string) User {
 	tb.Helper()
 	email, phone := contact("c")
 	var out authData
-	c.Do(tb, http.StatusCreated, http.MethodPost, "/api/v1/auth/register", "",
+	cookie := c.signIn(tb, http.StatusCreated, "/api/v1/auth/register",
 		map[string]any{"name": name, "email": email, "phone": phone, "password": Password}, &out)
-	if out.Data.User.ID == "" || out.Data.AccessToken == "" || out.Data.User.Role != auth.RoleCustomer {
-		tb.Fatalf("register customer: got user %+v, want an id, a token and role customer", out.Data)
+	if out.Data.User.ID == "" || out.Data.AccessToken == "" || out.Data.User.Role != auth.RoleCustomer || cookie == "" {
+		tb.Fatalf("register customer: got user %+v, cookie %q; want an id, a token, role customer and a session cookie", out.Data, cookie)
 	}
-	return User{ID: out.Data.User.ID, Name: name, Email: email, Phone: phone, Role: auth.RoleCustomer, Token: out.Data.AccessToken}
+	return User{ID: out.Data.User.ID, Name: name, Email: email, Phone: phone, Role: auth.RoleCustomer, Token: out.Data.AccessToken, Cookie: cookie}
 }
 
 // RegisterAgent signs up a delivery agent (POST /auth/register with role
@@ -189,11 +227,11 @@ func (c *Client) RegisterAgent(tb testing.TB, name string) User {
 func (c *Client) Login(tb testing.TB, email, password string) User {
 	tb.Helper()
 	var out authData
-	c.Do(tb, http.StatusOK, http.MethodPost, "/api/v1/auth/login", "", map[string]any{"email": email, "password": password}, &out)
-	if out.Data.User.ID == "" || out.Data.AccessToken == "" {
-		tb.Fatalf("login %s: got %+v, want an id and a token", email, out.Data)
+	cookie := c.signIn(tb, http.StatusOK, "/api/v1/auth/login", map[string]any{"email": email, "password": password}, &out)
+	if out.Data.User.ID == "" || out.Data.AccessToken == "" || cookie == "" {
+		tb.Fatalf("login %s: got %+v, cookie %q; want an id, a token and a session cookie", email, out.Data, cookie)
 	}
-	return User{ID: out.Data.User.ID, Name: out.Data.User.Name, Email: email, Role: out.Data.User.Role, Token: out.Data.AccessToken}
+	return User{ID: out.Data.User.ID, Name: out.Data.User.Name, Email: email, Role: out.Data.User.Role, Token: out.Data.AccessToken, Cookie: cookie}
 }
 
 // Admin logs in as the seeded admin.
@@ -226,7 +264,8 @@ func (c *Client) RegisterApprovedAgent(tb testing.TB, admin User, name string) U
 	tb.Helper()
 	a := c.RegisterAgent(tb, name)
 	c.Approve(tb, admin, a.ID)
-	a.Token = c.Login(tb, a.Email, Password).Token
+	l := c.Login(tb, a.Email, Password)
+	a.Token, a.Cookie = l.Token, l.Cookie
 	return a
 }
 

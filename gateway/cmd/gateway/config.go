@@ -2,23 +2,29 @@ package main
 
 import (
 	"os"
+	"slices"
 	"time"
 
+	"github.com/friendspizzahut/platform/gateway/internal/socket"
+	"github.com/friendspizzahut/platform/shared/auth"
 	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
 // cfg is the gateway's configuration, read once from the environment.
 type cfg struct {
-	Port          int      // PORT, default 5002 (0 picks a free port)
-	RedisURL      string   // REDIS_URL, required
-	JWTSecret     string   // JWT_SECRET, dev default with a warning
-	OrderAPIURL   string   // ORDERAPI_URL, default http://127.0.0.1:5001 (internal API)
-	InternalToken string   // INTERNAL_TOKEN, dev default with a warning
-	GatewayID     string   // GATEWAY_ID, default the host name
-	RequireToken  bool     // GATEWAY_REQUIRE_TOKEN, default false
-	CORSOrigins   []string // CORS_ORIGINS, comma-separated, default "*"
-	EventsChannel string   // EVENTS_CHANNEL, default "fph:events"
+	Port          int    // PORT, default 5002 (0 picks a free port)
+	RedisURL      string // REDIS_URL, required
+	JWTSecret     string // JWT_SECRET, dev default with a warning
+	OrderAPIURL   string // ORDERAPI_URL, default http://127.0.0.1:5001 (internal API)
+	InternalToken string // INTERNAL_TOKEN, dev default with a warning
+	GatewayID     string // GATEWAY_ID, default the host name
+	RequireToken  bool   // GATEWAY_REQUIRE_TOKEN, default false; true means no tokenless roles
+	// TokenlessRoles: GATEWAY_TOKENLESS_ROLES, comma-separated, default
+	// "customer,delivery"; "none" means none.
+	TokenlessRoles []string
+	CORSOrigins    []string // CORS_ORIGINS, comma-separated, default "*"
+	EventsChannel  string   // EVENTS_CHANNEL, default "fph:events"
 
 	PingInterval      time.Duration // PING_INTERVAL, default 25s
 	PingTimeout       time.Duration // PING_TIMEOUT, default 20s
@@ -45,15 +51,16 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		host = "gateway"
 	}
 	c := cfg{
-		Port:          r.Port("PORT", 5002),
-		RedisURL:      r.Redis("REDIS_URL"),
-		JWTSecret:     r.String("JWT_SECRET", ""),
-		OrderAPIURL:   r.URL("ORDERAPI_URL", "http://127.0.0.1:5001", "http", "https"),
-		InternalToken: r.String("INTERNAL_TOKEN", ""),
-		GatewayID:     r.String("GATEWAY_ID", host),
-		RequireToken:  r.Bool("GATEWAY_REQUIRE_TOKEN", false),
-		CORSOrigins:   r.List("CORS_ORIGINS", []string{"*"}),
-		EventsChannel: r.String("EVENTS_CHANNEL", event.DefaultChannel),
+		Port:           r.Port("PORT", 5002),
+		RedisURL:       r.Redis("REDIS_URL"),
+		JWTSecret:      r.String("JWT_SECRET", ""),
+		OrderAPIURL:    r.URL("ORDERAPI_URL", "http://127.0.0.1:5001", "http", "https"),
+		InternalToken:  r.String("INTERNAL_TOKEN", ""),
+		GatewayID:      r.String("GATEWAY_ID", host),
+		RequireToken:   r.Bool("GATEWAY_REQUIRE_TOKEN", false),
+		TokenlessRoles: tokenlessRoles(r),
+		CORSOrigins:    r.List("CORS_ORIGINS", []string{"*"}),
+		EventsChannel:  r.String("EVENTS_CHANNEL", event.DefaultChannel),
 
 		PingInterval:      r.Duration("PING_INTERVAL", 25*time.Second),
 		PingTimeout:       r.Duration("PING_TIMEOUT", 20*time.Second),
@@ -87,8 +94,30 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 			r.Fail(d.name, "must be at least 100ms")
 		}
 	}
+	if c.RequireToken {
+		c.TokenlessRoles = []string{}
+	}
 	if len(c.GatewayID) > 64 {
 		r.Fail("GATEWAY_ID", "must be at most 64 characters")
 	}
 	return c, r.Err()
+}
+
+// tokenlessRoles reads GATEWAY_TOKENLESS_ROLES: roles from the fixed set,
+// or "none" for none (unset: socket.DefaultTokenlessRoles).
+func tokenlessRoles(r *config.Reader) []string {
+	roles := r.List("GATEWAY_TOKENLESS_ROLES", socket.DefaultTokenlessRoles)
+	out := []string{}
+	for _, role := range roles {
+		switch role {
+		case "none":
+		case auth.RoleCustomer, auth.RoleDelivery, auth.RoleAdmin:
+			if !slices.Contains(out, role) {
+				out = append(out, role)
+			}
+		default:
+			r.Fail("GATEWAY_TOKENLESS_ROLES", "%q is not a role: use customer, delivery, admin or none", role)
+		}
+	}
+	return out
 }

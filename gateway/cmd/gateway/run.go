@@ -64,9 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	signer := auth.NewSigner(c.JWTSecret, nil)
 	tracker := presence.NewTracker()
 	handlers := socket.New(socket.Config{
-		RequireToken: c.RequireToken,
-		EventRate:    float64(c.EventRate),
-		EventBurst:   c.EventBurst,
+		RequireToken:   c.RequireToken,
+		TokenlessRoles: c.TokenlessRoles,
+		EventRate:      float64(c.EventRate),
+		EventBurst:     c.EventBurst,
 	}, socket.Deps{
 		Tokens:    signer,
 		Directory: directory.New(directory.Config{BaseURL: c.OrderAPIURL, Token: c.InternalToken}),
@@ -89,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var draining atomic.Bool
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", server.Handler())
+	mux.Handle("/socket.io/", socket.CookieGuard(c.CORSOrigins, logger.With("component", "socket"))(server.Handler()))
 	mux.Handle("GET /presence", pres.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "gatewayId": c.GatewayID, "sockets": server.SocketCount()})
@@ -120,7 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("gateway listening", "addr", ln.Addr().String(), "events_channel", eventBus.Channel(),
-		"orderapi", c.OrderAPIURL, "require_token", c.RequireToken, "cors_origins", c.CORSOrigins,
+		"orderapi", c.OrderAPIURL, "require_token", c.RequireToken, "tokenless_roles", c.TokenlessRoles, "cors_origins", c.CORSOrigins,
 		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String())
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -4,6 +4,11 @@
 // with a short expiry it keeps refreshing, so a dead replica drops out by
 // itself. GET /presence (admin token) serves both views; the numbers are
 // also logged periodically.
+//
+// Registered sockets are counted proven (a token or the session cookie)
+// and claimed (the legacy path: an identity taken on its word, checked
+// against orderapi) apart, so ops see when the legacy path can be closed
+// (GATEWAY_TOKENLESS_ROLES, docs/identity.md).
 package presence
 
 import (
@@ -35,16 +40,20 @@ type Tracker struct {
 	members map[string]member // socket id →
 }
 
-type member struct{ userID, role string }
+type member struct {
+	userID, role string
+	proven       bool
+}
 
 // NewTracker returns an empty Tracker.
 func NewTracker() *Tracker { return &Tracker{members: map[string]member{}} }
 
-// Registered records that socket sid speaks for userID with role.
-func (t *Tracker) Registered(sid, userID, role string) {
+// Registered records that socket sid speaks for userID with role, proven
+// or only claimed.
+func (t *Tracker) Registered(sid, userID, role string, proven bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.members[sid] = member{userID, role}
+	t.members[sid] = member{userID, role, proven}
 }
 
 // Unregistered forgets socket sid.
@@ -54,18 +63,26 @@ func (t *Tracker) Unregistered(sid string) {
 	delete(t.members, sid)
 }
 
-// users returns the distinct user ids per role and the sockets per role.
-func (t *Tracker) users() (map[string][]string, map[string]int) {
+// users returns the distinct user ids per role and the sockets per role
+// (with Proven and Claimed filled in; Users is left to the caller).
+func (t *Tracker) users() (map[string][]string, map[string]RoleStats) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sets := map[string]map[string]struct{}{}
-	sockets := map[string]int{}
+	sockets := map[string]RoleStats{}
 	for _, m := range t.members {
 		if sets[m.role] == nil {
 			sets[m.role] = map[string]struct{}{}
 		}
 		sets[m.role][m.userID] = struct{}{}
-		sockets[m.role]++
+		rs := sockets[m.role]
+		rs.Sockets++
+		if m.proven {
+			rs.Proven++
+		} else {
+			rs.Claimed++
+		}
+		sockets[m.role] = rs
 	}
 	out := map[string][]string{}
 	for r, set := range sets {
@@ -76,18 +93,24 @@ func (t *Tracker) users() (map[string][]string, map[string]int) {
 	return out, sockets
 }
 
-// Stats are one replica's numbers.
+// Stats are one replica's numbers. Proven and Claimed split the
+// registered sockets by how their identity was established.
 type Stats struct {
 	GatewayID    string               `json:"gatewayId"`
 	Sockets      int                  `json:"sockets"`
 	Unregistered int                  `json:"unregisteredSockets"`
+	Proven       int                  `json:"provenSockets"`
+	Claimed      int                  `json:"claimedSockets"`
 	Roles        map[string]RoleStats `json:"roles"`
 	UpdatedAt    time.Time            `json:"updatedAt"`
 }
 
-// RoleStats counts the sockets registered with a role and their distinct users.
+// RoleStats counts the sockets registered with a role (proven and claimed
+// apart) and their distinct users.
 type RoleStats struct {
 	Sockets int `json:"sockets"`
+	Proven  int `json:"provenSockets"`
+	Claimed int `json:"claimedSockets"`
 	Users   int `json:"users"`
 }
 
@@ -97,6 +120,8 @@ type Cluster struct {
 	Gateways     []Stats              `json:"gateways"`
 	Sockets      int                  `json:"sockets"`
 	Unregistered int                  `json:"unregisteredSockets"`
+	Proven       int                  `json:"provenSockets"`
+	Claimed      int                  `json:"claimedSockets"`
 	Roles        map[string]RoleStats `json:"roles"`
 }
 
@@ -152,8 +177,12 @@ func (s *Service) local() (Stats, map[string][]string) {
 	st := Stats{GatewayID: s.cfg.GatewayID, Sockets: s.sockets.SocketCount(), Roles: map[string]RoleStats{}, UpdatedAt: s.now().UTC()}
 	registered := 0
 	for _, r := range roles {
-		st.Roles[r] = RoleStats{Sockets: sockets[r], Users: len(users[r])}
-		registered += sockets[r]
+		rs := sockets[r]
+		rs.Users = len(users[r])
+		st.Roles[r] = rs
+		registered += rs.Sockets
+		st.Proven += rs.Proven
+		st.Claimed += rs.Claimed
 	}
 	st.Unregistered = max(0, st.Sockets-registered)
 	return st, users
@@ -176,8 +205,11 @@ func (s *Service) Run(ctx context.Context) error {
 		if now := s.now(); now.Sub(lastLog) >= s.cfg.LogEvery {
 			lastLog = now
 			s.logger.Info("presence", "sockets", st.Sockets, "unregistered", st.Unregistered,
+				"proven", st.Proven, "claimed", st.Claimed,
 				"admins", st.Roles[auth.RoleAdmin].Users, "agents", st.Roles[auth.RoleDelivery].Users,
-				"customers", st.Roles[auth.RoleCustomer].Users)
+				"customers", st.Roles[auth.RoleCustomer].Users,
+				"claimed_admins", st.Roles[auth.RoleAdmin].Claimed, "claimed_agents", st.Roles[auth.RoleDelivery].Claimed,
+				"claimed_customers", st.Roles[auth.RoleCustomer].Claimed)
 		}
 		select {
 		case <-ctx.Done():
@@ -251,15 +283,19 @@ func (s *Service) ClusterStats(ctx context.Context) (Cluster, error) {
 		c.Gateways = append(c.Gateways, st)
 		c.Sockets += st.Sockets
 		c.Unregistered += st.Unregistered
+		c.Proven += st.Proven
+		c.Claimed += st.Claimed
 	}
 	for _, r := range roles {
 		keys := make([]string, len(gateways))
-		sockets := 0
+		var rs RoleStats
 		for i, k := range gateways {
 			keys[i] = k + ":users:" + r
 		}
 		for _, g := range c.Gateways {
-			sockets += g.Roles[r].Sockets
+			rs.Sockets += g.Roles[r].Sockets
+			rs.Proven += g.Roles[r].Proven
+			rs.Claimed += g.Roles[r].Claimed
 		}
 		users := 0
 		if len(keys) > 0 {
@@ -269,7 +305,8 @@ func (s *Service) ClusterStats(ctx context.Context) (Cluster, error) {
 			}
 			users = len(ids)
 		}
-		c.Roles[r] = RoleStats{Sockets: sockets, Users: users}
+		rs.Users = users
+		c.Roles[r] = rs
 	}
 	return c, nil
 }

@@ -30,12 +30,13 @@ func TestClusterPresence(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	t1, t2 := NewTracker(), NewTracker()
-	t1.Registered("s1", "admin1", auth.RoleAdmin)
-	t1.Registered("s2", "admin1", auth.RoleAdmin) // a second screen
-	t1.Registered("s3", "agent1", auth.RoleDelivery)
-	t2.Registered("s4", "admin1", auth.RoleAdmin) // same admin on the other replica
-	t2.Registered("s5", "cust1", auth.RoleCustomer)
-	t2.Registered("gone", "cust2", auth.RoleCustomer)
+	t1.Registered("s1", "admin1", auth.RoleAdmin, true)
+	t1.Registered("s2", "admin1", auth.RoleAdmin, true) // a second screen
+	t1.Registered("s3", "agent1", auth.RoleDelivery, false)
+	t2.Registered("s4", "admin1", auth.RoleAdmin, true) // same admin on the other replica
+	t2.Registered("s5", "cust1", auth.RoleCustomer, false)
+	t2.Registered("s5", "cust1", auth.RoleCustomer, true) // registered again, now proven
+	t2.Registered("gone", "cust2", auth.RoleCustomer, false)
 	t2.Unregistered("gone")
 	g1 := New(Config{GatewayID: "g1", Interval: time.Hour}, t1, count(4), rdb, signer, logger)
 	g2 := New(Config{GatewayID: "g2", Interval: time.Hour}, t2, count(2), rdb, signer, logger)
@@ -48,20 +49,21 @@ func TestClusterPresence(t *testing.T) {
 	}
 
 	local := g1.Local()
-	if local.Sockets != 4 || local.Unregistered != 1 || local.Roles[auth.RoleAdmin] != (RoleStats{Sockets: 2, Users: 1}) {
+	if local.Sockets != 4 || local.Unregistered != 1 || local.Proven != 2 || local.Claimed != 1 ||
+		local.Roles[auth.RoleAdmin] != (RoleStats{Sockets: 2, Proven: 2, Users: 1}) {
 		t.Fatalf("got local %+v", local)
 	}
 	c, err := g1.ClusterStats(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Gateways) != 2 || c.Sockets != 6 || c.Unregistered != 1 {
+	if len(c.Gateways) != 2 || c.Sockets != 6 || c.Unregistered != 1 || c.Proven != 4 || c.Claimed != 1 {
 		t.Fatalf("got cluster %+v", c)
 	}
 	want := map[string]RoleStats{
-		auth.RoleAdmin:    {Sockets: 3, Users: 1},
-		auth.RoleDelivery: {Sockets: 1, Users: 1},
-		auth.RoleCustomer: {Sockets: 1, Users: 1},
+		auth.RoleAdmin:    {Sockets: 3, Proven: 3, Users: 1},
+		auth.RoleDelivery: {Sockets: 1, Claimed: 1, Users: 1},
+		auth.RoleCustomer: {Sockets: 1, Proven: 1, Users: 1},
 	}
 	for role, w := range want {
 		if got := c.Roles[role]; got != w {

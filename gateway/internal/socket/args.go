@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/friendspizzahut/platform/gateway/internal/directory"
 	"github.com/friendspizzahut/platform/shared/apperr"
@@ -148,11 +149,16 @@ func DecodeLocation(args []json.RawMessage) (LocationInput, error) {
 	return in, nil
 }
 
-// TokenFrom finds the handshake token: auth.token (with or without
-// "Bearer "), then the token query parameter, then the Authorization
-// header. It returns "" when none is present, and auth.ErrInvalid when
-// auth.token is not a string or any token is absurdly long.
-func TokenFrom(authPayload json.RawMessage, query url.Values, header http.Header) (string, error) {
+// ProofFrom finds the handshake's proof of identity, the first present of:
+// auth.token (with or without "Bearer "), the Authorization header, the
+// token query parameter (all ProofToken: an access token), then the
+// session cookie (ProofCookie: a socket-session token). It returns
+// ProofNone and "" when none is present, and auth.ErrInvalid when
+// auth.token is not a string or a proof is absurdly long.
+//
+// Whether the cookie may count at all (no Origin, or an allowed one) is
+// decided before the request reaches the engine: see CookieGuard.
+func ProofFrom(authPayload json.RawMessage, query url.Values, header http.Header) (Proof, string, error) {
 	raw := bytes.TrimSpace(authPayload)
 	if isObject(raw) {
 		var w struct {
@@ -161,25 +167,40 @@ func TokenFrom(authPayload json.RawMessage, query url.Values, header http.Header
 		if err := json.Unmarshal(raw, &w); err == nil && !isNull(w.Token) {
 			var tok string
 			if err := json.Unmarshal(w.Token, &tok); err != nil {
-				return "", auth.ErrInvalid
+				return ProofToken, "", auth.ErrInvalid
 			}
 			if t := auth.StripBearer(tok); t != "" {
-				return checkLen(t)
+				return checkLen(ProofToken, t)
 			}
 		}
 	}
-	if t := auth.StripBearer(query.Get("token")); t != "" {
-		return checkLen(t)
-	}
 	if t := auth.StripBearer(header.Get("Authorization")); t != "" {
-		return checkLen(t)
+		return checkLen(ProofToken, t)
 	}
-	return "", nil
+	if t := auth.StripBearer(query.Get("token")); t != "" {
+		return checkLen(ProofToken, t)
+	}
+	if t := sessionCookie(header); t != "" {
+		return checkLen(ProofCookie, t)
+	}
+	return ProofNone, "", nil
 }
 
-func checkLen(t string) (string, error) {
-	if len(t) > maxTokenLen {
-		return "", auth.ErrInvalid
+// sessionCookie is the value of the first session cookie in header.
+func sessionCookie(header http.Header) string {
+	if len(header["Cookie"]) == 0 {
+		return ""
 	}
-	return t, nil
+	c, err := (&http.Request{Header: header}).Cookie(auth.SocketCookie)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(c.Value)
+}
+
+func checkLen(p Proof, t string) (Proof, string, error) {
+	if len(t) > maxTokenLen {
+		return p, "", auth.ErrInvalid
+	}
+	return p, t, nil
 }

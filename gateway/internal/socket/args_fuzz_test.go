@@ -82,23 +82,26 @@ func FuzzDecodeLocation(f *testing.F) {
 	})
 }
 
-// FuzzTokenFrom: never panics; a found token is bounded and trimmed.
-func FuzzTokenFrom(f *testing.F) {
-	f.Add([]byte(`{"token":"Bearer abc.def.ghi"}`), "", "")
-	f.Add([]byte(`{}`), "abc.def", "")
-	f.Add([]byte(`{}`), "", "Bearer abc")
-	f.Add([]byte(`{"token":5}`), "", "")
-	f.Add([]byte(`{"token":null}`), "", "bearer  x ")
-	f.Fuzz(func(t *testing.T, authPayload []byte, query, header string) {
+// FuzzProofFrom: never panics; a found proof is bounded and trimmed, and
+// a token is found exactly when the source says so.
+func FuzzProofFrom(f *testing.F) {
+	f.Add([]byte(`{"token":"Bearer abc.def.ghi"}`), "", "", "")
+	f.Add([]byte(`{}`), "abc.def", "", "")
+	f.Add([]byte(`{}`), "", "Bearer abc", "")
+	f.Add([]byte(`{"token":5}`), "", "", "")
+	f.Add([]byte(`{"token":null}`), "", "bearer  x ", "")
+	f.Add([]byte(`{}`), "", "", "a=1; fph_socket=abc.def; b=2")
+	f.Add([]byte(`{}`), "", "", `fph_socket="quoted"`)
+	f.Fuzz(func(t *testing.T, authPayload []byte, query, header, cookie string) {
 		if !json.Valid(authPayload) {
 			return
 		}
-		tok, err := TokenFrom(authPayload, url.Values{"token": {query}}, http.Header{"Authorization": {header}})
+		proof, tok, err := ProofFrom(authPayload, url.Values{"token": {query}}, http.Header{"Authorization": {header}, "Cookie": {cookie}})
 		if err != nil {
 			return
 		}
-		if len(tok) > maxTokenLen || tok != strings.TrimSpace(tok) {
-			t.Fatalf("got token %q", tok)
+		if len(tok) > maxTokenLen || tok != strings.TrimSpace(tok) || (tok == "") != (proof == ProofNone) {
+			t.Fatalf("got %s %q", proof, tok)
 		}
 	})
 }

@@ -55,7 +55,7 @@ func (s *session) onRegister(ctx context.Context, e *sio.Event) {
 	id, err := s.register(ctx, in)
 	if err != nil {
 		s.unregister()
-		s.log.Debug("register refused", "kind", string(apperr.KindOf(err)), "err", err)
+		s.log.Debug("register refused", "kind", string(apperr.KindOf(err)), "claimed_role", truncate(in.Role, 32), "proven", s.proven != nil, "err", err)
 		reply := Registered{Success: false, Message: apperr.MessageOf(err)}
 		if apperr.KindOf(err) == apperr.Unavailable {
 			reply.Message = "Registration is temporarily unavailable, please retry"
@@ -70,20 +70,21 @@ func (s *session) onRegister(ctx context.Context, e *sio.Event) {
 	_ = e.Ack(reply)
 }
 
-// register decides who the socket may register as. With a token the
-// identity is the token's and the payload may only repeat it; without one
-// the claim must match an existing, active user with that role (and an
-// approved one, for agents).
+// register decides who the socket may register as. With a proof the
+// identity is the proof's and the payload may only repeat it; without one
+// the role must be tokenless and the claim must match an existing, active
+// user with that role (and an approved one, for agents). Refusals say what
+// the user can do about them.
 func (s *session) register(ctx context.Context, in RegisterInput) (Identity, error) {
-	claim := Identity{UserID: in.UserID, Role: in.Role}
-	if s.token != nil {
-		if in.UserID != "" && in.UserID != s.token.UserID {
-			return Identity{}, apperr.Forbiddenf("userId does not match the authenticated user")
+	claim := Identity{UserID: in.UserID, Role: in.Role, Proof: ProofNone}
+	if p := s.proven; p != nil {
+		if in.UserID != "" && in.UserID != p.UserID {
+			return Identity{}, apperr.Forbiddenf("This connection is signed in as another user. Sign out, then sign in again as this user.")
 		}
-		if in.Role != "" && in.Role != s.token.Role {
-			return Identity{}, apperr.Forbiddenf("role does not match the authenticated user")
+		if in.Role != "" && in.Role != p.Role {
+			return Identity{}, apperr.Forbiddenf("This connection is signed in as %s, not %s. Sign in again with %s account.", p.Role, truncate(in.Role, 32), article(in.Role))
 		}
-		claim = *s.token
+		claim = *p
 	}
 	if claim.UserID == "" {
 		return Identity{}, apperr.Invalidf("userId is required")
@@ -94,20 +95,34 @@ func (s *session) register(ctx context.Context, in RegisterInput) (Identity, err
 	if !validRole(claim.Role) {
 		return Identity{}, apperr.Invalidf("role must be customer, admin or delivery")
 	}
+	if !claim.Proof.Proven() && !s.h.tokenless[claim.Role] {
+		return Identity{}, apperr.Unauthorizedf("Sign in again to receive live updates as %s: this connection carries no proof of sign-in.", claim.Role)
+	}
 	u, err := s.h.deps.Directory.User(ctx, claim.UserID)
 	switch {
 	case directory.IsNotFound(err):
-		return Identity{}, apperr.Forbiddenf("User not found")
+		return Identity{}, apperr.Forbiddenf("User not found. Please sign in again.")
 	case err != nil:
 		return Identity{}, err
-	case !u.IsActive:
-		return Identity{}, apperr.Forbiddenf("User account is inactive")
+	case u.Role != claim.Role && claim.Proof.Proven():
+		return Identity{}, apperr.Forbiddenf("Your account has changed since you signed in. Please sign in again.")
 	case u.Role != claim.Role:
-		return Identity{}, apperr.Forbiddenf("User is not registered as %s", claim.Role)
+		return Identity{}, apperr.Forbiddenf("User is not registered as %s. Sign in with %s account.", claim.Role, article(claim.Role))
 	case u.Role == auth.RoleDelivery && !u.IsApproved:
-		return Identity{}, apperr.Forbiddenf("Delivery account is pending admin approval")
+		return Identity{}, apperr.Forbiddenf("Your account is pending admin approval. Live updates start once an admin approves it.")
+	case !u.IsActive:
+		return Identity{}, apperr.Forbiddenf("Your account has been deactivated. Please contact support.")
 	}
 	return claim, nil
+}
+
+// article names a role's account for refusal messages: "an admin", "a
+// customer", "a delivery".
+func article(role string) string {
+	if role == auth.RoleAdmin {
+		return "an admin"
+	}
+	return "a " + truncate(role, 32)
 }
 
 // setIdentity moves the socket into the identity's rooms (leaving those of
@@ -126,9 +141,9 @@ func (s *session) setIdentity(id Identity) {
 	}
 	s.sock.Join(routing.RoleRoom(id.Role), routing.UserRoom(id.UserID))
 	if s.h.deps.Presence != nil {
-		s.h.deps.Presence.Registered(s.sock.ID(), id.UserID, id.Role)
+		s.h.deps.Presence.Registered(s.sock.ID(), id.UserID, id.Role, id.Proof.Proven())
 	}
-	s.log.Debug("socket registered", "user_id", id.UserID, "role", id.Role)
+	s.log.Debug("socket registered", "user_id", id.UserID, "role", id.Role, "proof", string(id.Proof), "identity", id.Proof.Kind())
 }
 
 // unregister drops an earlier registration after a refused one: the

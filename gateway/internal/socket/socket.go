@@ -38,9 +38,10 @@ const (
 	EvError          = "error"
 )
 
-// Verifier checks access tokens (*auth.Signer).
+// Verifier checks access tokens and socket-session tokens (*auth.Signer).
 type Verifier interface {
 	VerifyAccess(raw string) (auth.Claims, error)
+	VerifySocket(raw string) (auth.Claims, error)
 }
 
 // Directory answers who users and order parties are (*directory.Client).
@@ -66,15 +67,24 @@ type Router interface {
 	Route(env event.Envelope, p event.Payload) []routing.Delivery
 }
 
-// Presence is told which sockets are registered as whom.
+// Presence is told which sockets are registered as whom, and whether the
+// identity was proven (token or cookie) or only claimed.
 type Presence interface {
-	Registered(socketID, userID, role string)
+	Registered(socketID, userID, role string, proven bool)
 	Unregistered(socketID string)
 }
 
+// DefaultTokenlessRoles are the roles a socket may claim without proof
+// unless configured otherwise: the unchanged apps' customers and agents.
+var DefaultTokenlessRoles = []string{auth.RoleCustomer, auth.RoleDelivery}
+
 // Config tunes the handlers. Zero values mean the defaults.
 type Config struct {
-	RequireToken     bool          // GATEWAY_REQUIRE_TOKEN: refuse sockets without a token
+	RequireToken bool // GATEWAY_REQUIRE_TOKEN: refuse sockets without proof (then no role is tokenless)
+	// TokenlessRoles (GATEWAY_TOKENLESS_ROLES) are the roles a socket
+	// without proof may claim on register, checked against orderapi. nil
+	// means DefaultTokenlessRoles; an empty, non-nil list means none.
+	TokenlessRoles   []string
 	EventRate        float64       // sustained client events per second per socket, default 20
 	EventBurst       int           // burst of client events per socket, default 60
 	LocationInterval time.Duration // minimum gap between reports for one order, default 1s (with 10% slack)
@@ -82,6 +92,12 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
+	if c.TokenlessRoles == nil {
+		c.TokenlessRoles = DefaultTokenlessRoles
+	}
+	if c.RequireToken {
+		c.TokenlessRoles = []string{}
+	}
 	if c.EventRate == 0 {
 		c.EventRate = 20
 	}
@@ -109,9 +125,10 @@ type Deps struct {
 
 // Handlers creates a session for every socket. Safe for concurrent use.
 type Handlers struct {
-	cfg    Config
-	deps   Deps
-	logger *slog.Logger
+	cfg       Config
+	deps      Deps
+	logger    *slog.Logger
+	tokenless map[string]bool // cfg.TokenlessRoles
 }
 
 // New returns Handlers; pass h.Connect to sio.New.
@@ -120,44 +137,80 @@ func New(cfg Config, deps Deps, logger *slog.Logger) *Handlers {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Handlers{cfg: cfg, deps: deps, logger: logger}
+	tokenless := map[string]bool{}
+	for _, r := range cfg.TokenlessRoles {
+		tokenless[r] = true
+	}
+	return &Handlers{cfg: cfg, deps: deps, logger: logger, tokenless: tokenless}
 }
 
-// Identity is who a socket speaks for.
+// Identity is who a socket speaks for, and how it showed it.
 type Identity struct {
 	UserID string
 	Role   string
+	Proof  Proof
 }
 
-// Connect authenticates a new socket (sio.ConnectFunc). A present token
-// must be a valid access token; without one the socket is allowed unless
-// tokens are required.
+// Proof is how a socket proved its identity. Its values are a fixed set,
+// fit for log fields and metric labels.
+type Proof string
+
+const (
+	// ProofNone: nothing. The identity is claimed on register and checked
+	// against orderapi (only for the tokenless roles).
+	ProofNone Proof = "none"
+	// ProofToken: an access token in auth.token, the Authorization header
+	// or the token query parameter.
+	ProofToken Proof = "token"
+	// ProofCookie: the session cookie orderapi sets at sign-in.
+	ProofCookie Proof = "cookie"
+)
+
+// Proven reports whether the identity was proven rather than claimed.
+func (p Proof) Proven() bool { return p == ProofToken || p == ProofCookie }
+
+// Kind is "proven" or "claimed".
+func (p Proof) Kind() string {
+	if p.Proven() {
+		return "proven"
+	}
+	return "claimed"
+}
+
+// Connect authenticates a new socket (sio.ConnectFunc). The first proof
+// found (ProofFrom) must be valid: a bad one is refused, never ignored.
+// Without proof the socket is allowed unless proof is required.
 func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 	hs := s.Handshake()
-	raw, err := TokenFrom(hs.Auth, hs.Query, hs.Header)
-	var tok *Identity
+	proof, raw, err := ProofFrom(hs.Auth, hs.Query, hs.Header)
+	var proven *Identity
 	switch {
 	case err != nil:
-		return nil, refuse(err)
-	case raw != "":
-		claims, err := h.deps.Tokens.VerifyAccess(raw)
-		if err != nil {
-			return nil, refuse(err)
+		return nil, refuse(proof, err)
+	case proof != ProofNone:
+		verify := h.deps.Tokens.VerifyAccess
+		if proof == ProofCookie {
+			verify = h.deps.Tokens.VerifySocket
 		}
-		tok = &Identity{UserID: claims.UserID, Role: claims.Role}
+		claims, err := verify(raw)
+		if err != nil {
+			h.logger.Debug("handshake proof refused", "proof", string(proof), "err", err)
+			return nil, refuse(proof, err)
+		}
+		proven = &Identity{UserID: claims.UserID, Role: claims.Role, Proof: proof}
 	case h.cfg.RequireToken:
 		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := h.logger.With("socket_id", s.ID())
-	if tok != nil {
-		logger = logger.With("user_id", tok.UserID)
+	if proven != nil {
+		logger = logger.With("user_id", proven.UserID, "proof", string(proven.Proof))
 	}
 	return &session{
 		h:       h,
 		sock:    s,
 		log:     logger,
-		token:   tok,
+		proven:  proven,
 		ctx:     ctx,
 		cancel:  cancel,
 		limiter: newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.deps.Now()),
@@ -165,15 +218,19 @@ func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 	}, nil
 }
 
-// refuse turns a token error into the connect_error the client sees.
-func refuse(err error) error {
-	code := "INVALID_TOKEN"
-	if errors.Is(err, auth.ErrExpired) {
-		code = "TOKEN_EXPIRED"
-	} else if !errors.Is(err, auth.ErrInvalid) {
-		err = auth.ErrInvalid
+// refuse turns a proof's error into the connect_error the client sees.
+func refuse(proof Proof, err error) error {
+	expired := errors.Is(err, auth.ErrExpired)
+	code, msg := "INVALID_TOKEN", auth.ErrInvalid.Error()
+	switch {
+	case proof == ProofCookie && expired:
+		code, msg = "SESSION_EXPIRED", "Your session has expired. Please sign in again."
+	case proof == ProofCookie:
+		code, msg = "INVALID_SESSION", "Your session is not valid. Please sign in again."
+	case expired:
+		code, msg = "TOKEN_EXPIRED", auth.ErrExpired.Error()
 	}
-	return &sio.ConnectError{Message: "Authentication failed: " + err.Error(), Data: map[string]string{"code": code}}
+	return &sio.ConnectError{Message: "Authentication failed: " + msg, Data: map[string]string{"code": code}}
 }
 
 // session is one socket's state.
@@ -181,7 +238,7 @@ type session struct {
 	h      *Handlers
 	sock   *sio.Socket
 	log    *slog.Logger
-	token  *Identity // from the handshake token; nil without one
+	proven *Identity // from the handshake's proof; nil without one
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -194,7 +251,11 @@ type session struct {
 }
 
 func (s *session) OnConnect() {
-	s.log.Debug("socket connected", "authenticated", s.token != nil)
+	proof := ProofNone
+	if s.proven != nil {
+		proof = s.proven.Proof
+	}
+	s.log.Debug("socket connected", "proof", string(proof))
 }
 
 func (s *session) OnDisconnect(reason sio.DisconnectReason) {
@@ -208,14 +269,14 @@ func (s *session) OnDisconnect(reason sio.DisconnectReason) {
 	s.log.Debug("socket disconnected", "reason", string(reason))
 }
 
-// identity is the registered identity, else the token's, else nil.
+// identity is the registered identity, else the proven one, else nil.
 func (s *session) identity() *Identity {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.registered != nil {
 		return s.registered
 	}
-	return s.token
+	return s.proven
 }
 
 // OnEvent dispatches one client event.

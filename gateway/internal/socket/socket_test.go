@@ -3,6 +3,7 @@ package socket
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,10 +84,10 @@ type fakePresence struct {
 	ids map[string]string
 }
 
-func (p *fakePresence) Registered(sid, uid, role string) {
+func (p *fakePresence) Registered(sid, uid, role string, proven bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.ids[sid] = uid + "/" + role
+	p.ids[sid] = fmt.Sprintf("%s/%s/proven=%v", uid, role, proven)
 }
 
 func (p *fakePresence) Unregistered(sid string) {
@@ -223,6 +224,16 @@ func (f *fixture) connect(t *testing.T) *client {
 	return c
 }
 
+// connectProven connects with an access token for id and role.
+func (f *fixture) connectProven(t *testing.T, id, role string) *client {
+	t.Helper()
+	c, reply := f.dial(t, "", nil, map[string]string{"token": f.token(t, id, role)})
+	if !strings.HasPrefix(reply, "40{") {
+		t.Fatalf("got %q, want CONNECT reply", reply)
+	}
+	return c
+}
+
 func (c *client) read() string {
 	c.t.Helper()
 	for {
@@ -333,13 +344,13 @@ func TestRegisterWithoutToken(t *testing.T) {
 		wantMsg            string
 	}{
 		{"customer", customerID, "customer", true, RegisteredMessage},
-		{"admin", adminID, "admin", true, RegisteredMessage},
 		{"approved agent", agentID, "delivery", true, RegisteredMessage},
 		{"role defaults to customer", customerID, "", true, RegisteredMessage},
-		{"unknown user", "ffffffffffffffffffffffff", "admin", false, "User not found"},
-		{"claims admin", customerID, "admin", false, "User is not registered as admin"},
-		{"inactive", inactiveID, "customer", false, "User account is inactive"},
-		{"pending agent", pendingID, "delivery", false, "Delivery account is pending admin approval"},
+		{"admin needs proof", adminID, "admin", false, "Sign in again to receive live updates as admin: this connection carries no proof of sign-in."},
+		{"unknown user", "ffffffffffffffffffffffff", "customer", false, "User not found. Please sign in again."},
+		{"customer claims agent", customerID, "delivery", false, "User is not registered as delivery. Sign in with a delivery account."},
+		{"inactive", inactiveID, "customer", false, "Your account has been deactivated. Please contact support."},
+		{"pending agent", pendingID, "delivery", false, "Your account is pending admin approval. Live updates start once an admin approves it."},
 		{"bogus role", customerID, "root", false, "role must be customer, admin or delivery"},
 		{"missing user id", "", "admin", false, "userId is required"},
 	}
@@ -401,8 +412,8 @@ func TestRegisterWithToken(t *testing.T) {
 	}{
 		{"empty payload", nil, true, RegisteredMessage},
 		{"same identity", map[string]string{"userId": agentID, "role": "delivery"}, true, RegisteredMessage},
-		{"other user", map[string]string{"userId": adminID, "role": "delivery"}, false, "userId does not match the authenticated user"},
-		{"other role", map[string]string{"userId": agentID, "role": "admin"}, false, "role does not match the authenticated user"},
+		{"other user", map[string]string{"userId": adminID, "role": "delivery"}, false, "This connection is signed in as another user. Sign out, then sign in again as this user."},
+		{"other role", map[string]string{"userId": agentID, "role": "admin"}, false, "This connection is signed in as delivery, not admin. Sign in again with an admin account."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,6 +461,9 @@ func TestJoinOrder(t *testing.T) {
 			f.locs.last[orderID] = event.LocationReport{OrderID: orderID, CustomerID: customerID, DeliveryAgentID: agentID,
 				Location: event.Location{Latitude: 12.5, Longitude: 77.5}, ReportedAt: f.clock.Now()}
 			c := f.connect(t)
+			if tt.role == auth.RoleAdmin {
+				c = f.connectProven(t, tt.userID, tt.role)
+			}
 			if tt.userID != "" {
 				c.register(tt.userID, tt.role)
 			}
@@ -487,7 +501,7 @@ func TestJoinOrder(t *testing.T) {
 func TestJoinAndLeaveWithAck(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{})
-	c := f.connect(t)
+	c := f.connectProven(t, adminID, auth.RoleAdmin)
 	c.register(adminID, "admin")
 	c.send(`421["join:order","` + orderID + `"]`)
 	if got, want := c.read(), `431[{"success":true,"orderId":"`+orderID+`"}]`; got != want {
@@ -635,14 +649,21 @@ func TestEventRateLimit(t *testing.T) {
 func TestPresenceFollowsRegistration(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{})
-	c := f.connect(t)
+	c := f.connectProven(t, adminID, auth.RoleAdmin)
 	c.register(adminID, "admin")
+	claimed := f.connect(t)
+	claimed.register(customerID, "customer")
 	f.pres.mu.Lock()
 	n := len(f.pres.ids)
-	f.pres.mu.Unlock()
-	if n != 1 {
-		t.Fatalf("got %d registered, want 1", n)
+	got := map[string]bool{}
+	for _, v := range f.pres.ids {
+		got[v] = true
 	}
+	f.pres.mu.Unlock()
+	if n != 2 || !got[adminID+"/admin/proven=true"] || !got[customerID+"/customer/proven=false"] {
+		t.Fatalf("got %v, want the admin proven and the customer claimed", got)
+	}
+	_ = claimed.conn.Close()
 	_ = c.conn.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -656,5 +677,184 @@ func TestPresenceFollowsRegistration(t *testing.T) {
 			t.Fatalf("got %d registered after disconnect, want 0", n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestProofOrder: the first proof found decides, in the order auth.token,
+// Authorization header, token query, session cookie; a bad one is refused
+// even when a later one is good.
+func TestProofOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	good := f.token(t, adminID, auth.RoleAdmin)
+	cookie, _ := f.signer.IssueSocket(adminID, auth.RoleAdmin)
+	bad := "nope"
+	hdr := func(authz, cookie string) http.Header {
+		h := http.Header{}
+		if authz != "" {
+			h.Set("Authorization", "Bearer "+authz)
+		}
+		if cookie != "" {
+			h.Set("Cookie", "theme=dark; "+auth.SocketCookie+"="+cookie)
+		}
+		return h
+	}
+	q := func(tok string) string { return "token=" + url.QueryEscape(tok) }
+	tests := []struct {
+		name   string
+		query  string
+		header http.Header
+		auth   any
+		ok     bool
+	}{
+		{"auth.token before header", "", hdr(good, ""), map[string]string{"token": bad}, false},
+		{"auth.token good, header bad", "", hdr(bad, ""), map[string]string{"token": good}, true},
+		{"header before query", q(good), hdr(bad, ""), nil, false},
+		{"header good, query bad", q(bad), hdr(good, ""), nil, true},
+		{"query before cookie", q(bad), hdr("", cookie), nil, false},
+		{"query good, cookie bad", q(good), hdr("", bad), nil, true},
+		{"cookie alone", "", hdr("", cookie), nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, got := f.dial(t, tt.query, tt.header, tt.auth)
+			if strings.HasPrefix(got, `40{"sid":`) != tt.ok {
+				t.Fatalf("got %q, want connected=%v", got, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCookieProof: the session cookie proves identity like a token, and
+// only a valid socket-session token counts as one.
+func TestCookieProof(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{RequireToken: true}) // a cookie is proof enough
+	cookieFor := func(raw string) http.Header { return http.Header{"Cookie": {auth.SocketCookie + "=" + raw}} }
+	admin, _ := f.signer.IssueSocket(adminID, auth.RoleAdmin)
+	expired, _ := auth.NewSigner(secret, func() time.Time { return time.Now().Add(-8 * 24 * time.Hour) }).IssueSocket(adminID, auth.RoleAdmin)
+	forged, _ := auth.NewSigner("other", nil).IssueSocket(adminID, auth.RoleAdmin)
+	refresh, _ := f.signer.IssueRefresh(adminID)
+	access := f.token(t, adminID, auth.RoleAdmin)
+	for _, tt := range []struct{ name, raw, want string }{
+		{"expired", expired, `44{"message":"Authentication failed: Your session has expired. Please sign in again.","data":{"code":"SESSION_EXPIRED"}}`},
+		{"forged", forged, `44{"message":"Authentication failed: Your session is not valid. Please sign in again.","data":{"code":"INVALID_SESSION"}}`},
+		{"refresh token", refresh, `44{"message":"Authentication failed: Your session is not valid. Please sign in again."`},
+		{"access token", access, `44{"message":"Authentication failed: Your session is not valid. Please sign in again."`},
+		{"garbage", "x.y.z", `44{"message":"Authentication failed: Your session is not valid. Please sign in again."`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, got := f.dial(t, "", cookieFor(tt.raw), nil); !strings.HasPrefix(got, tt.want) {
+				t.Fatalf("got %q, want prefix %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("registers as itself, never as another", func(t *testing.T) {
+		t.Parallel()
+		c, reply := f.dial(t, "", cookieFor(admin), nil)
+		if !strings.HasPrefix(reply, "40{") {
+			t.Fatalf("got %q", reply)
+		}
+		if got := c.register(customerID, "customer"); got["success"] != false || got["message"] != "This connection is signed in as another user. Sign out, then sign in again as this user." {
+			t.Fatalf("got %v", got)
+		}
+		if got := c.register(adminID, "admin"); got["success"] != true || got["userId"] != adminID || got["role"] != "admin" {
+			t.Fatalf("got %v", got)
+		}
+		if n := f.srv.RoomSize(routing.RoleRoom(auth.RoleAdmin)); n != 1 {
+			t.Fatalf("got %d sockets in role:admin, want 1", n)
+		}
+	})
+	t.Run("a role changed since sign-in", func(t *testing.T) {
+		t.Parallel()
+		stale, _ := f.signer.IssueSocket(customerID, auth.RoleAdmin) // the directory says customer
+		c, _ := f.dial(t, "", cookieFor(stale), nil)
+		if got := c.register("", ""); got["success"] != false || got["message"] != "Your account has changed since you signed in. Please sign in again." {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+// TestTokenlessRoles: without proof, only the configured roles may be
+// claimed; GATEWAY_REQUIRE_TOKEN leaves none.
+func TestTokenlessRoles(t *testing.T) {
+	t.Parallel()
+	none := newFixture(t, Config{TokenlessRoles: []string{}})
+	admins := newFixture(t, Config{TokenlessRoles: []string{auth.RoleAdmin}})
+	for _, tt := range []struct {
+		name     string
+		f        *fixture
+		id, role string
+		ok       bool
+	}{
+		{"none: customer refused", none, customerID, "customer", false},
+		{"none: agent refused", none, agentID, "delivery", false},
+		{"admin only: admin", admins, adminID, "admin", true},
+		{"admin only: customer refused", admins, customerID, "customer", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := tt.f.connect(t).register(tt.id, tt.role)
+			if got["success"] != tt.ok {
+				t.Fatalf("got %v, want success=%v", got, tt.ok)
+			}
+			if !tt.ok && !strings.HasPrefix(got["message"].(string), "Sign in again to receive live updates as "+tt.role) {
+				t.Fatalf("got %v", got)
+			}
+		})
+	}
+	t.Run("proof needs no tokenless role", func(t *testing.T) {
+		t.Parallel()
+		if got := none.connectProven(t, customerID, "customer").register(customerID, "customer"); got["success"] != true {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+// TestCookieGuard: the session cookie is dropped, and only it, when the
+// Origin is foreign.
+func TestCookieGuard(t *testing.T) {
+	t.Parallel()
+	var seen http.Header
+	h := CookieGuard([]string{"*", "https://admin.example/"}, slog.New(slog.NewTextHandler(io.Discard, nil)))(
+		http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = r.Header }))
+	const both = "theme=dark; " + auth.SocketCookie + "=abc; lang=en"
+	for _, tt := range []struct {
+		name, host, origin, fwdHost string
+		want                        string // Cookie seen by the engine
+	}{
+		{"no Origin (native polling)", "api.example", "", "", both},
+		{"same origin (React Native websocket)", "api.example:5000", "http://api.example:5000", "", both},
+		{"same origin, default port", "api.example", "https://API.example:443", "", both},
+		{"behind a proxy", "10.0.0.7:5002", "https://api.example", "api.example", both},
+		{"allowed origin", "api.example", "https://admin.example", "", both},
+		{"foreign origin", "api.example", "https://evil.example", "", "theme=dark; lang=en"},
+		{"null origin", "api.example", "null", "", "theme=dark; lang=en"},
+		{"wildcard does not allow", "api.example", "http://localhost:8081", "", "theme=dark; lang=en"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil)
+			r.Host = tt.host
+			r.Header.Set("Cookie", both)
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
+			}
+			if tt.fwdHost != "" {
+				r.Header.Set("X-Forwarded-Host", tt.fwdHost)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if got := seen.Get("Cookie"); got != tt.want {
+				t.Fatalf("got Cookie %q, want %q", got, tt.want)
+			}
+		})
+	}
+	r := httptest.NewRequest(http.MethodGet, "/socket.io/", nil)
+	r.Header.Set("Origin", "https://evil.example")
+	r.Header.Set("Cookie", auth.SocketCookie+"=abc")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if _, has := seen["Cookie"]; has {
+		t.Fatalf("got Cookie %q, want none left", seen.Get("Cookie"))
 	}
 }

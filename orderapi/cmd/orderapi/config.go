@@ -29,6 +29,7 @@ type cfg struct {
 
 	RateLimit      api.RateLimit // RATE_LIMIT_*: see rateLimitConfig
 	IdempotencyTTL time.Duration // IDEMPOTENCY_TTL, default 24h: how long an Idempotency-Key is remembered
+	SecureCookie   bool          // SESSION_COOKIE_SECURE, default false: Secure on every response, not only TLS ones
 
 	MaxBodyBytes    int           // MAX_BODY_BYTES, default 1 MiB
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 10s
@@ -62,6 +63,7 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 
 		RateLimit:      rateLimitConfig(r),
 		IdempotencyTTL: r.Duration("IDEMPOTENCY_TTL", api.DefaultIdempotencyTTL),
+		SecureCookie:   r.Bool("SESSION_COOKIE_SECURE", false),
 
 		MaxBodyBytes:    r.Int("MAX_BODY_BYTES", 1<<20, 1024, 64<<20),
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),

@@ -104,6 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 		RateLimit:      c.RateLimit,
 		IdempotencyTTL: c.IdempotencyTTL,
+		SecureCookie:   c.SecureCookie,
 	})
 
 	// Listen before serving: a busy port fails here, at once.

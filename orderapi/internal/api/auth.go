@@ -117,7 +117,7 @@ func validEmail(s string) bool {
 // handleRegister: POST /auth/register. Customers get tokens at once;
 // delivery agents wait for approval and get none. Nobody registers as
 // admin here: admins come from the seed or from another admin.
-func handleRegister(users *store.Users, signer *auth.Signer) apiFunc {
+func handleRegister(users *store.Users, sess sessions) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[registerRequest](r)
 		if err != nil {
@@ -146,8 +146,11 @@ func handleRegister(users *store.Users, signer *auth.Signer) apiFunc {
 			})
 			return nil
 		}
-		data, err := tokens(signer, u)
+		data, err := tokens(sess.signer, u)
 		if err != nil {
+			return err
+		}
+		if err := sess.setCookie(w, r, u); err != nil {
 			return err
 		}
 		respond(w, http.StatusCreated, "User registered successfully", data)
@@ -230,7 +233,7 @@ func (q *loginRequest) valid(p *problems) {
 var errBadCredentials = apperr.Unauthorizedf("Invalid email or password")
 
 // handleLogin: POST /auth/login.
-func handleLogin(users *store.Users, signer *auth.Signer) apiFunc {
+func handleLogin(users *store.Users, sess sessions) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[loginRequest](r)
 		if err != nil {
@@ -249,8 +252,11 @@ func handleLogin(users *store.Users, signer *auth.Signer) apiFunc {
 		if err := canLogIn(u); err != nil {
 			return err
 		}
-		data, err := tokens(signer, u)
+		data, err := tokens(sess.signer, u)
 		if err != nil {
+			return err
+		}
+		if err := sess.setCookie(w, r, u); err != nil {
 			return err
 		}
 		respond(w, http.StatusOK, "Login successful", data)
@@ -309,7 +315,7 @@ type refreshRequest struct {
 // handleRefresh: POST /auth/refresh. Only refresh tokens are accepted.
 // data carries {accessToken, expiresIn}; the top level also carries
 // token and expiresIn, which the app's cold-start path reads (CONTRACT §6.14).
-func handleRefresh(users *store.Users, signer *auth.Signer) apiFunc {
+func handleRefresh(users *store.Users, sess sessions) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[refreshRequest](r)
 		if err != nil {
@@ -318,7 +324,7 @@ func handleRefresh(users *store.Users, signer *auth.Signer) apiFunc {
 		if strings.TrimSpace(req.RefreshToken) == "" {
 			return apperr.Invalidf("Refresh token is required")
 		}
-		id, err := signer.VerifyRefresh(req.RefreshToken)
+		id, err := sess.signer.VerifyRefresh(req.RefreshToken)
 		if err != nil {
 			return apperr.Unauthorizedf("Invalid or expired refresh token")
 		}
@@ -333,8 +339,11 @@ func handleRefresh(users *store.Users, signer *auth.Signer) apiFunc {
 		if err := canLogIn(u); err != nil {
 			return err
 		}
-		access, err := signer.IssueAccess(u.ID.Hex(), u.Email, u.Role)
+		access, err := sess.signer.IssueAccess(u.ID.Hex(), u.Email, u.Role)
 		if err != nil {
+			return err
+		}
+		if err := sess.setCookie(w, r, u); err != nil {
 			return err
 		}
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -347,10 +356,12 @@ func handleRefresh(users *store.Users, signer *auth.Signer) apiFunc {
 }
 
 // handleLogout: POST /auth/logout. Tokens are stateless, so there is
-// nothing to revoke; an agent is taken offline (which publishes
+// nothing to revoke; the session cookie is cleared (the app's next socket
+// carries no proof), and an agent is taken offline (which publishes
 // delivery.agent_status_changed, so the admin's board is right).
-func handleLogout(users *store.Users) apiFunc {
+func handleLogout(users *store.Users, sess sessions) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		sess.clearCookie(w, r)
 		if u := userFrom(r.Context()); u != nil && u.IsAgent() {
 			_, err := users.SetAgentState(r.Context(), u.ID, false, store.AgentOffline)
 			if err != nil && !errors.Is(err, r.Context().Err()) {

@@ -79,6 +79,7 @@ type resp struct {
 	status int
 	body   map[string]any
 	raw    []byte
+	header http.Header
 }
 
 // data returns body.data as an object.
@@ -123,7 +124,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) resp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := resp{status: res.StatusCode, raw: raw}
+	out := resp{status: res.StatusCode, raw: raw, header: res.Header}
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &out.body); err != nil {
 			e.t.Fatalf("%s %s: bad JSON %q: %v", method, path, raw, err)

@@ -192,14 +192,22 @@ func currentUser(ctx context.Context, r *http.Request, users *store.Users, signe
 }
 
 // authenticate requires a valid access token of an active user and puts
-// the user in the request context.
-func authenticate(users *store.Users, signer *auth.Signer) func(http.Handler) http.Handler {
+// the user in the request context. It also sets the session cookie when
+// the request's is missing or not this user's, so apps that signed in
+// before the cookie existed (or as someone else) get it on their next call.
+func authenticate(users *store.Users, sess sessions) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, err := currentUser(r.Context(), r, users, signer)
+			u, err := currentUser(r.Context(), r, users, sess.signer)
 			if err != nil {
 				writeError(w, r, err)
 				return
+			}
+			if !sess.cookieIsFor(r, u) {
+				if err := sess.setCookie(w, r, u); err != nil {
+					writeError(w, r, err)
+					return
+				}
 			}
 			next.ServeHTTP(w, withUser(r, u))
 		})

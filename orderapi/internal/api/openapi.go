@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/friendspizzahut/platform/shared/auth"
 )
 
 // The OpenAPI 3 description of orderapi, served at GET /api/v1/openapi.json.
@@ -136,8 +138,12 @@ func operation(rt route) map[string]any {
 	if status == "" {
 		status = "200"
 	}
-	resp := map[string]any{status: map[string]any{"description": "Success", "content": map[string]any{
-		"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Envelope"}}}}}
+	success := map[string]any{"description": "Success", "content": map[string]any{
+		"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Envelope"}}}}
+	if h := cookieHeader(doc.Cookie, rt.who.kind); h != "" {
+		success["headers"] = map[string]any{"Set-Cookie": map[string]any{"description": h, "schema": map[string]any{"type": "string"}}}
+	}
+	resp := map[string]any{status: success}
 	if doc.Body != "" || len(doc.Query) > 0 || len(params) > 0 {
 		resp["400"] = map[string]any{"$ref": "#/components/responses/BadRequest"}
 	}
@@ -163,6 +169,22 @@ func operation(rt route) map[string]any {
 	}
 	op["responses"] = resp
 	return op
+}
+
+// cookieHeader describes what a route's success does to the session
+// cookie (cookie.go), or "" when nothing.
+func cookieHeader(effect string, kind accessKind) string {
+	const what = auth.SocketCookie + ": HttpOnly; Path=/; SameSite=Strict; Secure over TLS; Max-Age = the access token's lifetime. " +
+		"A socket-session token that authenticates Socket.IO handshakes only, never REST."
+	switch {
+	case effect == cookieSets:
+		return "Sets " + what
+	case effect == cookieClears:
+		return "Clears " + auth.SocketCookie + " (Max-Age=0)."
+	case kind == accessUser:
+		return "Sets " + what + " Only when the request's cookie is missing or not this user's."
+	}
+	return ""
 }
 
 // tagOf groups an operation by resource: the first segment after /api/v1

@@ -9,7 +9,14 @@ type apiDoc struct {
 	Body       string   // schema name in components.schemas
 	Status     string   // success status, default "200"
 	Idempotent bool     // honours Idempotency-Key
+	Cookie     string   // what it does to the session cookie: cookieSets or cookieClears
 }
+
+// The session cookie's effects (cookie.go), stated on the success response.
+const (
+	cookieSets   = "sets"
+	cookieClears = "clears"
+)
 
 // apiDocs has one row per route of routes.go. Adding a route means adding
 // a row here too (TestOpenAPIMatchesRouter says which one is missing).
@@ -22,11 +29,11 @@ var apiDocs = map[string]apiDoc{
 	"GET /api/v1/openapi.json": {Summary: "This OpenAPI 3 description"},
 
 	// Auth.
-	"POST /api/v1/auth/register":       {Summary: "Register a customer or a delivery agent (agents wait for approval; admins cannot self-register)", Body: "Register", Status: "201"},
-	"POST /api/v1/auth/login":          {Summary: "Log in → {user, accessToken, refreshToken, expiresIn}", Body: "Login"},
-	"POST /api/v1/auth/refresh":        {Summary: "New access token from a refresh token", Body: "Refresh"},
-	"POST /api/v1/api/v1/auth/refresh": {Summary: "Alias of /api/v1/auth/refresh for the app's doubled prefix", Body: "Refresh"},
-	"POST /api/v1/auth/logout":         {Summary: "Log out (an agent goes offline)"},
+	"POST /api/v1/auth/register":       {Summary: "Register a customer or a delivery agent (agents wait for approval; admins cannot self-register)", Body: "Register", Status: "201", Cookie: cookieSets},
+	"POST /api/v1/auth/login":          {Summary: "Log in → {user, accessToken, refreshToken, expiresIn}", Body: "Login", Cookie: cookieSets},
+	"POST /api/v1/auth/refresh":        {Summary: "New access token from a refresh token", Body: "Refresh", Cookie: cookieSets},
+	"POST /api/v1/api/v1/auth/refresh": {Summary: "Alias of /api/v1/auth/refresh for the app's doubled prefix", Body: "Refresh", Cookie: cookieSets},
+	"POST /api/v1/auth/logout":         {Summary: "Log out (an agent goes offline; the session cookie is cleared)", Cookie: cookieClears},
 	"GET /api/v1/auth/me":              {Summary: "The authenticated user"},
 
 	// Users.

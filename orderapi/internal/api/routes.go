@@ -16,6 +16,7 @@ func routes(d Deps) []route {
 	s := d.Stores
 	pr := pricer{products: s.Products, settings: s.Settings, offers: s.Offers, now: d.Now}
 	cd := cartDeps{carts: s.Carts, pr: pr}
+	sess := d.sessions()
 	od := orderDeps{orders: s.Orders, users: s.Users, carts: s.Carts, products: s.Products, offers: s.Offers, business: s.Business, pr: pr}
 	return []route{
 		// Probes and the admin dashboard (outside /api/v1).
@@ -26,11 +27,11 @@ func routes(d Deps) []route {
 		{http.MethodGet, "/admin/*", public, handleAdmin(d.AdminDir)},
 
 		// Auth
-		{http.MethodPost, v1 + "/auth/register", public, handleRegister(s.Users, d.Signer)},
-		{http.MethodPost, v1 + "/auth/login", public, handleLogin(s.Users, d.Signer)},
-		{http.MethodPost, v1 + "/auth/refresh", public, handleRefresh(s.Users, d.Signer)},
-		{http.MethodPost, v1 + v1 + "/auth/refresh", public, handleRefresh(s.Users, d.Signer)}, // the app's doubled prefix (CONTRACT §6.14)
-		{http.MethodPost, v1 + "/auth/logout", optionalUser, handleLogout(s.Users)},
+		{http.MethodPost, v1 + "/auth/register", public, handleRegister(s.Users, sess)},
+		{http.MethodPost, v1 + "/auth/login", public, handleLogin(s.Users, sess)},
+		{http.MethodPost, v1 + "/auth/refresh", public, handleRefresh(s.Users, sess)},
+		{http.MethodPost, v1 + v1 + "/auth/refresh", public, handleRefresh(s.Users, sess)}, // the app's doubled prefix (CONTRACT §6.14)
+		{http.MethodPost, v1 + "/auth/logout", optionalUser, handleLogout(s.Users, sess)},
 
 		// Products (the menu)
 		{http.MethodGet, v1 + "/products", public, handleListProducts(s.Products)},

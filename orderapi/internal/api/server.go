@@ -40,6 +40,9 @@ type Deps struct {
 	Now func() time.Time
 	// RateLimit sets the per-client limits of /api/v1 (ratelimit.go).
 	RateLimit RateLimit
+	// SecureCookie marks the session cookie Secure on every response, not
+	// only on those to requests that came over TLS (SESSION_COOKIE_SECURE).
+	SecureCookie bool
 	// IdempotencyTTL is how long an Idempotency-Key is remembered
 	// (default DefaultIdempotencyTTL).
 	IdempotencyTTL time.Duration
@@ -73,6 +76,11 @@ func NewServer(d Deps) http.Handler {
 	return r
 }
 
+// sessions issues the session cookie with d's settings.
+func (d Deps) sessions() sessions {
+	return sessions{signer: d.Signer, secure: d.SecureCookie, now: d.Now}
+}
+
 // guard returns the middleware that enforces who may call a route.
 func guard(d Deps, who access) func(http.Handler) http.Handler {
 	switch who.kind {
@@ -83,7 +91,7 @@ func guard(d Deps, who access) func(http.Handler) http.Handler {
 	case accessInternal:
 		return requireInternalToken(d.InternalToken)
 	}
-	authn := authenticate(d.Stores.Users, d.Signer)
+	authn := authenticate(d.Stores.Users, d.sessions())
 	if len(who.roles) == 0 {
 		return authn
 	}
