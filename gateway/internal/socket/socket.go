@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,6 +105,7 @@ type Deps struct {
 	Publisher Publisher
 	Router    Router
 	Presence  Presence
+	Observer  Observer         // nil: none
 	Now       func() time.Time // nil: time.Now
 }
 
@@ -119,6 +121,9 @@ func New(cfg Config, deps Deps, logger *slog.Logger) *Handlers {
 	cfg.defaults()
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
 	}
 	return &Handlers{cfg: cfg, deps: deps, logger: logger}
 }
@@ -146,7 +151,7 @@ func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 		}
 		tok = &Identity{UserID: claims.UserID, Role: claims.Role}
 	case h.cfg.RequireToken:
-		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}}
+		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}, Reason: "no_token"}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := h.logger.With("socket_id", s.ID())
@@ -173,7 +178,7 @@ func refuse(err error) error {
 	} else if !errors.Is(err, auth.ErrInvalid) {
 		err = auth.ErrInvalid
 	}
-	return &sio.ConnectError{Message: "Authentication failed: " + err.Error(), Data: map[string]string{"code": code}}
+	return &sio.ConnectError{Message: "Authentication failed: " + err.Error(), Data: map[string]string{"code": code}, Reason: strings.ToLower(code)}
 }
 
 // session is one socket's state.
@@ -191,6 +196,8 @@ type session struct {
 	throttledAt  time.Time
 	lastLoc      map[string]time.Time // order id → last accepted report
 	disconnected bool
+	counted      *Identity // the registration the Observer counts
+	outcome      string    // of the event being handled (events run one at a time)
 }
 
 func (s *session) OnConnect() {
@@ -201,6 +208,7 @@ func (s *session) OnDisconnect(reason sio.DisconnectReason) {
 	s.cancel()
 	s.mu.Lock()
 	s.disconnected = true
+	s.countAs(nil)
 	s.mu.Unlock()
 	if s.h.deps.Presence != nil {
 		s.h.deps.Presence.Unregistered(s.sock.ID())
@@ -220,9 +228,12 @@ func (s *session) identity() *Identity {
 
 // OnEvent dispatches one client event.
 func (s *session) OnEvent(e *sio.Event) {
+	s.outcome = OutcomeOK
+	defer func() { s.h.deps.Observer.ClientEvent(eventLabel(e.Name), s.outcome) }()
 	now := s.h.deps.Now()
 	if !s.allow(now) {
 		s.throttled(e, now)
+		s.outcome = OutcomeRateLimited
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.LookupTimeout)
@@ -268,6 +279,7 @@ func (s *session) throttled(e *sio.Event, now time.Time) {
 // log: an error ack when the client asked for one, else an error event.
 func (s *session) replyError(e *sio.Event, err error) {
 	kind, msg := apperr.KindOf(err), apperr.MessageOf(err)
+	s.outcome = outcomeOf(kind)
 	switch kind {
 	case apperr.Internal:
 		s.log.Error("socket event failed", "event", truncate(e.Name, 64), "err", err)
