@@ -153,6 +153,7 @@ func TestConnectionReuse(t *testing.T) {
 		t.Fatalf("got %d new connections for %d bursts of %d concurrent lookups, want %d to %d",
 			got, bursts, width, width, 2*width)
 	}
+	t.Logf("%d bursts of %d concurrent lookups opened %d connections", bursts, width, newConns.Load())
 	if n, _ := results.Load(LookupMiss); n == nil || n.(*atomic.Int32).Load() != width*bursts {
 		t.Fatalf("got %v misses, want %d", n, width*bursts)
 	}
