@@ -19,7 +19,7 @@ const (
 	OutcomeRateLimited = "rate_limited"
 )
 
-// ClientEvents lists the client events the handlers know.
+// ClientEvents lists the client events the handlers know (as eventLabel).
 func ClientEvents() []string {
 	return []string{EvRegister, EvJoinOrder, EvLeaveOrder, EvLocation, EvPing}
 }
@@ -37,10 +37,9 @@ func outcomeOf(k apperr.Kind) string {
 
 // eventLabel is a client event's metrics label: its name when known.
 func eventLabel(name string) string {
-	for _, known := range ClientEvents() {
-		if name == known {
-			return name
-		}
+	switch name {
+	case EvRegister, EvJoinOrder, EvLeaveOrder, EvLocation, EvPing:
+		return name
 	}
 	return "other"
 }
