@@ -270,6 +270,7 @@ func TestNginxRoutes(t *testing.T) {
 		{"/unknown", "orderapi"},
 		{"/internal/v1/users/1", "denied"},
 		{"/internal/v1/orders/1/parties", "denied"},
+		{"/metrics", "denied"},
 	} {
 		if got := srv.route(tc.path); got != tc.want {
 			t.Errorf("%s goes to %s, want %s", tc.path, got, tc.want)

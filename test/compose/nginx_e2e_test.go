@@ -81,14 +81,16 @@ func TestNginxInFrontOfTheStack(t *testing.T) {
 	base := "http://" + front
 	st.WaitHTTP(t, base+"/health", http.StatusOK, 30*time.Second)
 
-	resp, err := http.Get(base + "/internal/v1/users/000000000000000000000000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "Not found") {
-		t.Fatalf("/internal/ through nginx: %d %s, want 404 Not found", resp.StatusCode, body)
+	for _, path := range []string{"/internal/v1/users/000000000000000000000000", "/metrics"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "Not found") {
+			t.Fatalf("%s through nginx: %d %s, want 404 Not found", path, resp.StatusCode, body)
+		}
 	}
 
 	d := jsclient.Start(t)

@@ -65,6 +65,7 @@ func pathOrBelow(p string) func(string) bool {
 func routeTable() []route {
 	return []route{
 		{prefix("/internal/"), blocked},        // orderapi's internal API never leaves the host
+		{pathOrBelow("/metrics"), blocked},     // scraped on each service's own port only
 		{prefix("/socket.io/"), gatewaySticky}, // Socket.IO, pinned per Engine.IO session
 		{pathOrBelow("/presence"), gatewayAny}, // presence (admin JWT)
 		{prefix("/api/v1/"), orderAPI},         // REST API

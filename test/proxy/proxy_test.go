@@ -220,6 +220,8 @@ func TestRoutes(t *testing.T) {
 	}{
 		"internal blocked":        {"/internal/v1/users/42", 404, `{"message":"Not found"}` + "\n"},
 		"internal blocked nested": {"/internal/", 404, `{"message":"Not found"}` + "\n"},
+		"metrics blocked":         {"/metrics", 404, `{"message":"Not found"}` + "\n"},
+		"metrics blocked nested":  {"/metrics/x", 404, `{"message":"Not found"}` + "\n"},
 		"api":                     {"/api/v1/orders", 200, "orderapi /api/v1/orders host=" + strings.TrimPrefix(base, "http://")},
 		"health":                  {"/health", 200, "orderapi /health host=" + strings.TrimPrefix(base, "http://")},
 		"admin":                   {"/admin", 200, "orderapi /admin host=" + strings.TrimPrefix(base, "http://")},
@@ -239,7 +241,7 @@ func TestRoutes(t *testing.T) {
 		api.mu.Lock()
 		defer api.mu.Unlock()
 		for _, p := range api.paths {
-			if strings.HasPrefix(p, "/internal") {
+			if strings.HasPrefix(p, "/internal") || strings.HasPrefix(p, "/metrics") {
 				t.Errorf("orderapi received %s through the proxy", p)
 			}
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/friendspizzahut/platform/gateway/internal/directory"
 	"github.com/friendspizzahut/platform/gateway/internal/fanout"
 	"github.com/friendspizzahut/platform/gateway/internal/location"
+	"github.com/friendspizzahut/platform/gateway/internal/metrics"
 	"github.com/friendspizzahut/platform/gateway/internal/presence"
 	"github.com/friendspizzahut/platform/gateway/internal/routing"
 	"github.com/friendspizzahut/platform/gateway/internal/sio"
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	signer := auth.NewSigner(c.JWTSecret, nil)
 	tracker := presence.NewTracker()
+	m := metrics.New(metrics.Config{ClientEvents: socket.ClientEvents(), SocketEvents: routing.SocketEvents()})
 	handlers := socket.New(socket.Config{
 		RequireToken:   c.RequireToken,
 		TokenlessRoles: c.TokenlessRoles,
@@ -70,11 +72,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		EventBurst:     c.EventBurst,
 	}, socket.Deps{
 		Tokens:    signer,
-		Directory: directory.New(directory.Config{BaseURL: c.OrderAPIURL, Token: c.InternalToken}),
+		Directory: directory.New(directory.Config{BaseURL: c.OrderAPIURL, Token: c.InternalToken, OnLookup: m.Lookup}),
 		Locations: location.New(eventBus.Redis(), 0),
 		Publisher: eventBus,
 		Router:    routing.New(),
 		Presence:  tracker,
+		Observer:  m,
 	}, logger.With("component", "socket"))
 	server := sio.New(sio.Config{
 		PingInterval:      c.PingInterval,
@@ -83,15 +86,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CORSOrigins:       c.CORSOrigins,
 		ConnectTimeout:    c.ConnectTimeout,
 		MaxQueue:          c.SocketQueue,
+		Observer:          m,
 	}, handlers.Connect, logger.With("component", "sio"))
 	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval},
 		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
-	fan := fanout.New(fanout.Config{}, eventBus, server, logger.With("component", "fanout"))
+	fan := fanout.New(fanout.Config{OnDelivered: m.Delivered}, eventBus, server, logger.With("component", "fanout"))
+	m.WatchBus(func() metrics.BusStats {
+		s := fan.Stats()
+		return metrics.BusStats{Received: s.Received, Invalid: s.Invalid, Duplicate: s.Duplicates}
+	})
 
 	var draining atomic.Bool
+	m.WatchReady(func() bool {
+		if draining.Load() {
+			return false
+		}
+		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return eventBus.Ping(pctx) == nil
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", socket.CookieGuard(c.CORSOrigins, logger.With("component", "socket"))(server.Handler()))
 	mux.Handle("GET /presence", pres.Handler())
+	mux.Handle("GET /metrics", m.Handler()) // on this port only: the front proxy never forwards it
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "gatewayId": c.GatewayID, "sockets": server.SocketCount()})
 	})

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,7 +52,21 @@ type Config struct {
 	NotFoundTTL time.Duration // how long a 404 is cached, default 5s
 	MaxEntries  int           // per cache, default 20000
 	Timeout     time.Duration // per request, default 3s
+	// MaxConns bounds the connections to orderapi; all of them are kept
+	// idle for reuse (Go's default keeps 2, so a connect ramp opened a new
+	// TCP connection for most lookups). Default 64.
+	MaxConns int
+	// OnLookup, if set, is told how each lookup was answered: LookupHit,
+	// LookupMiss or LookupError (metrics). It must be quick.
+	OnLookup func(result string)
 }
+
+// How a lookup was answered, for Config.OnLookup.
+const (
+	LookupHit   = "hit"   // from the cache (a cached "not found" too)
+	LookupMiss  = "miss"  // asked orderapi, which answered (found or not)
+	LookupError = "error" // orderapi did not answer properly
+)
 
 func (c *Config) defaults() {
 	if c.UserTTL == 0 {
@@ -68,6 +83,26 @@ func (c *Config) defaults() {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 3 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 64
+	}
+	if c.OnLookup == nil {
+		c.OnLookup = func(string) {}
+	}
+}
+
+// newTransport keeps up to maxConns connections to orderapi open and idle
+// between lookups, so a burst of handshakes reuses them instead of paying a
+// TCP connect each (and leaving sockets in TIME_WAIT). Beyond maxConns,
+// lookups wait for a free connection: orderapi is not stormed either.
+func newTransport(maxConns int) *http.Transport {
+	return &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     maxConns,
+		MaxIdleConnsPerHost: maxConns,
+		MaxIdleConns:        maxConns,
+		IdleConnTimeout:     90 * time.Second,
 	}
 }
 
@@ -87,7 +122,7 @@ func New(cfg Config) *Client {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	return &Client{
 		cfg:     cfg,
-		http:    &http.Client{Timeout: cfg.Timeout},
+		http:    &http.Client{Timeout: cfg.Timeout, Transport: newTransport(cfg.MaxConns)},
 		users:   newCache[User](cfg.MaxEntries),
 		parties: newCache[Parties](cfg.MaxEntries),
 		now:     time.Now,
@@ -112,6 +147,7 @@ func lookup[T any](ctx context.Context, c *Client, cc *cache[T], kind, prefix, s
 	}
 	now := c.now()
 	if v, err, ok := cc.get(id, now); ok {
+		c.cfg.OnLookup(LookupHit)
 		return v, err
 	}
 	res, err, _ := c.flight.Do(kind+":"+id, func() (any, error) {
@@ -129,6 +165,11 @@ func lookup[T any](ctx context.Context, c *Client, cc *cache[T], kind, prefix, s
 		return v, nil
 	})
 	v, _ := res.(T)
+	if err != nil && !IsNotFound(err) {
+		c.cfg.OnLookup(LookupError)
+	} else {
+		c.cfg.OnLookup(LookupMiss)
+	}
 	return v, err
 }
 

@@ -2,8 +2,13 @@ package directory
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,3 +85,101 @@ func TestCacheBounded(t *testing.T) {
 }
 
 func mustTime() time.Time { return time.Now().Add(time.Hour) }
+
+// TestConnectionReuse: bursts of concurrent lookups, like a connect ramp,
+// reuse the connections to orderapi. Each burst holds `width` requests in
+// flight at once (the handler waits for all of them), so it needs width
+// connections; with Go's default transport (2 idle per host) every burst
+// after the first would open about width-2 new ones.
+func TestConnectionReuse(t *testing.T) {
+	t.Parallel()
+	const width, bursts = 32, 5
+	var (
+		newConns atomic.Int32
+		mu       sync.Mutex
+		inFlight int
+		release  = make(chan struct{})
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		if inFlight == width {
+			close(release)
+		}
+		wait := release
+		mu.Unlock()
+		select {
+		case <-wait:
+		case <-r.Context().Done():
+		}
+		id := strings.TrimPrefix(r.URL.Path, "/internal/v1/users/")
+		_, _ = w.Write([]byte(`{"id":"` + id + `","role":"customer","isActive":true}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	var results sync.Map // result → *atomic.Int32
+	c := New(Config{BaseURL: srv.URL, Token: "tok", OnLookup: func(r string) {
+		n, _ := results.LoadOrStore(r, new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+	}})
+	for b := range bursts {
+		mu.Lock()
+		inFlight, release = 0, make(chan struct{})
+		mu.Unlock()
+		var wg sync.WaitGroup
+		errs := make(chan error, width)
+		for i := range width {
+			wg.Go(func() {
+				if _, err := c.User(context.Background(), fmt.Sprintf("u%d-%d", b, i)); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("burst %d: %v", b, err)
+		}
+	}
+	// Every burst needs width connections at once; a few more may be
+	// dialled while a finished one is on its way back to the idle pool.
+	if got := newConns.Load(); got < width || got > 2*width {
+		t.Fatalf("got %d new connections for %d bursts of %d concurrent lookups, want %d to %d",
+			got, bursts, width, width, 2*width)
+	}
+	t.Logf("%d bursts of %d concurrent lookups opened %d connections", bursts, width, newConns.Load())
+	if n, _ := results.Load(LookupMiss); n == nil || n.(*atomic.Int32).Load() != width*bursts {
+		t.Fatalf("got %v misses, want %d", n, width*bursts)
+	}
+}
+
+func TestLookupResults(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/internal/v1/users/u1":
+			_, _ = w.Write([]byte(`{"id":"u1","role":"customer","isActive":true}`))
+		case "/internal/v1/users/boom":
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var got []string
+	c := New(Config{BaseURL: srv.URL, OnLookup: func(r string) { got = append(got, r) }})
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u1", "nobody", "nobody", "boom", "boom"} {
+		_, _ = c.User(ctx, id)
+	}
+	want := []string{LookupMiss, LookupHit, LookupMiss, LookupHit, LookupError, LookupError}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}

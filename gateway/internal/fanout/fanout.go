@@ -39,6 +39,10 @@ type Config struct {
 	DedupeSize int           // ids remembered for dedupe; default 50000
 	DedupeTTL  time.Duration // how long an id is remembered; default 10m
 	QueueSize  int           // decoded events waiting for the worker; default 16384
+	// OnDelivered, if set, runs on the worker after each Broadcast that
+	// reached sockets, with the time from the envelope's at to the frames
+	// being queued on every socket (metrics). It must be quick.
+	OnDelivered func(socketEvent string, sockets int, lag time.Duration)
 }
 
 func (c *Config) defaults() {
@@ -179,6 +183,9 @@ func (f *Fanout) deliver(j job) {
 		n := f.out.Broadcast(d.Rooms, d.Except, d.Event, d.Payload)
 		f.broadcasts.Add(1)
 		f.delivered.Add(uint64(max(n, 0)))
+		if n > 0 && f.cfg.OnDelivered != nil {
+			f.cfg.OnDelivered(d.Event, n, f.now().Sub(j.env.At))
+		}
 		if debug {
 			f.logger.Debug("fanout: delivered", "event_id", j.env.ID, "event_type", string(j.env.Type),
 				"socket_event", d.Event, "rooms", d.Rooms, "sockets", n)

@@ -1,6 +1,10 @@
 package routing
 
-import "github.com/friendspizzahut/platform/shared/event"
+import (
+	"slices"
+
+	"github.com/friendspizzahut/platform/shared/event"
+)
 
 // Socket event names, as the unchanged apps listen for them (CONTRACT §1.3, §2.5).
 const (
@@ -54,4 +58,15 @@ func Matrix() []Row {
 		{On: event.NotificationCreated, Emit: EvNotificationNew, To: to(TheUser), Payload: m(notificationNew)},
 		{On: event.OfferCreated, Emit: EvOfferNew, To: to(Customers), Payload: m(offerNew)},
 	}
+}
+
+// SocketEvents lists the socket events the matrix emits, once each.
+func SocketEvents() []string {
+	var out []string
+	for _, r := range Matrix() {
+		if !slices.Contains(out, r.Emit) {
+			out = append(out, r.Emit)
+		}
+	}
+	return out
 }

@@ -35,6 +35,7 @@ type client struct {
 
 	connectTimer *time.Timer
 	closeReason  atomic.Pointer[DisconnectReason] // overrides the engine's reason
+	transport    string                           // as counted by the Observer; guarded by nspMu
 }
 
 func (s *Server) onEngineConnection(conn engine.Socket) {
@@ -48,6 +49,15 @@ func (s *Server) onEngineConnection(conn engine.Socket) {
 		}
 	}
 	c.remoteAddr = conn.RemoteAddress()
+	c.transport = conn.Transport().Name()
+	s.cfg.Observer.ConnOpened(c.transport)
+	_ = conn.On("upgrade", func(args ...any) {
+		if len(args) > 0 {
+			if t, ok := args[0].(interface{ Name() string }); ok {
+				c.upgraded(t.Name())
+			}
+		}
+	})
 	_ = conn.On("message", func(args ...any) {
 		if len(args) > 0 {
 			if data, ok := args[0].(types.BufferInterface); ok {
@@ -148,6 +158,7 @@ func (c *client) dispatch(p *Packet) error {
 func (c *client) connect(p *Packet) {
 	ns := c.srv.namespace(p.Nsp)
 	if ns == nil {
+		c.srv.cfg.Observer.SocketRefused("invalid_namespace")
 		c.write(encodeObject(PacketConnectError, p.Nsp, noID, json.RawMessage(`{"message":"Invalid namespace"}`)), false)
 		return
 	}
@@ -168,6 +179,7 @@ func (c *client) connect(p *Packet) {
 	})
 	session, err := c.srv.onConnect(sock)
 	if err != nil {
+		c.srv.cfg.Observer.SocketRefused(refusalReason(err))
 		c.write(encodeObject(PacketConnectError, p.Nsp, noID, connectErrorPayload(err)), false)
 		return
 	}
@@ -194,6 +206,7 @@ func (c *client) connect(p *Packet) {
 	}{sock.id})
 	sock.sendLocked([]frame{{b: encodeObject(PacketConnect, p.Nsp, noID, reply)}})
 	sock.writeMu.Unlock()
+	c.srv.cfg.Observer.SocketConnected()
 
 	session.OnConnect()
 }
@@ -243,6 +256,17 @@ func (c *client) closeGracefully(reason DisconnectReason) {
 	c.conn.Close(false)
 }
 
+// upgraded moves the connection's count to its new transport.
+func (c *client) upgraded(to string) {
+	c.nspMu.Lock()
+	defer c.nspMu.Unlock()
+	if c.closed || c.transport == to {
+		return
+	}
+	c.srv.cfg.Observer.ConnUpgraded(c.transport, to)
+	c.transport = to
+}
+
 // onClose runs once when the Engine.IO connection is gone.
 func (c *client) onClose(engineReason DisconnectReason) {
 	c.connectTimer.Stop()
@@ -255,6 +279,7 @@ func (c *client) onClose(engineReason DisconnectReason) {
 	}
 	c.nspMu.Lock()
 	c.closed = true
+	c.srv.cfg.Observer.ConnClosed(c.transport)
 	socks := make([]*Socket, 0, len(c.sockets))
 	for _, s := range c.sockets {
 		socks = append(socks, s)

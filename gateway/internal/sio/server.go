@@ -42,6 +42,8 @@ type Config struct {
 	// CloseGrace bounds how long a server disconnect waits for the
 	// DISCONNECT packet to be written before closing anyway. Default 2s.
 	CloseGrace time.Duration
+	// Observer is told about connections, sockets and queues (metrics).
+	Observer Observer
 }
 
 func (c *Config) defaults() {
@@ -65,6 +67,9 @@ func (c *Config) defaults() {
 	}
 	if c.CloseGrace == 0 {
 		c.CloseGrace = 2 * time.Second
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 }
 
@@ -104,6 +109,8 @@ type ConnectFunc func(s *Socket) (Session, error)
 type ConnectError struct {
 	Message string
 	Data    any
+	// Reason is the refusal's metrics label, from a fixed set (never sent).
+	Reason string
 }
 
 func (e *ConnectError) Error() string { return e.Message }

@@ -240,6 +240,7 @@ func (s *Socket) onClose(reason DisconnectReason) {
 		pa.timer.Stop()
 		pa.fn(nil, ErrDisconnected)
 	}
+	s.client.srv.cfg.Observer.SocketDisconnected(reason)
 	if s.session != nil {
 		s.session.OnDisconnect(reason)
 	}
@@ -277,7 +278,9 @@ func (s *Socket) send(b []byte) bool {
 // goroutine, typically the broadcaster).
 func (s *Socket) sendLocked(frames []frame) bool {
 	if s.inflight.Load()+int64(len(frames)) > int64(s.client.srv.cfg.MaxQueue) {
+		s.client.srv.cfg.Observer.QueueDropped()
 		if s.client.closeReason.CompareAndSwap(nil, ptr(DisconnectSlow)) {
+			s.client.srv.cfg.Observer.SlowSocketCut()
 			s.client.srv.logger.Warn("socket.io: cutting slow socket", "socket_id", s.id, "queued", s.inflight.Load())
 			s.client.srv.async(func() { s.client.conn.Close(true) })
 		}

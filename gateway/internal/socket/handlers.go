@@ -54,6 +54,7 @@ func (s *session) onRegister(ctx context.Context, e *sio.Event) {
 	}
 	id, err := s.register(ctx, in)
 	if err != nil {
+		s.outcome = outcomeOf(apperr.KindOf(err))
 		s.unregister()
 		s.log.Debug("register refused", "kind", string(apperr.KindOf(err)), "claimed_role", truncate(in.Role, 32), "proven", s.proven != nil, "err", err)
 		reply := Registered{Success: false, Message: apperr.MessageOf(err)}
@@ -132,6 +133,9 @@ func (s *session) setIdentity(id Identity) {
 	prev := s.registered
 	s.registered = &id
 	gone := s.disconnected
+	if !gone {
+		s.countAs(&id)
+	}
 	s.mu.Unlock()
 	if gone {
 		return
@@ -152,6 +156,7 @@ func (s *session) unregister() {
 	s.mu.Lock()
 	prev := s.registered
 	s.registered = nil
+	s.countAs(nil)
 	s.mu.Unlock()
 	if prev == nil {
 		return

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,6 +121,7 @@ type Deps struct {
 	Publisher Publisher
 	Router    Router
 	Presence  Presence
+	Observer  Observer         // nil: none
 	Now       func() time.Time // nil: time.Now
 }
 
@@ -140,6 +142,9 @@ func New(cfg Config, deps Deps, logger *slog.Logger) *Handlers {
 	tokenless := map[string]bool{}
 	for _, r := range cfg.TokenlessRoles {
 		tokenless[r] = true
+	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
 	}
 	return &Handlers{cfg: cfg, deps: deps, logger: logger, tokenless: tokenless}
 }
@@ -199,7 +204,7 @@ func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 		}
 		proven = &Identity{UserID: claims.UserID, Role: claims.Role, Proof: proof}
 	case h.cfg.RequireToken:
-		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}}
+		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}, Reason: "no_token"}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := h.logger.With("socket_id", s.ID())
@@ -230,7 +235,7 @@ func refuse(proof Proof, err error) error {
 	case expired:
 		code, msg = "TOKEN_EXPIRED", auth.ErrExpired.Error()
 	}
-	return &sio.ConnectError{Message: "Authentication failed: " + msg, Data: map[string]string{"code": code}}
+	return &sio.ConnectError{Message: "Authentication failed: " + msg, Data: map[string]string{"code": code}, Reason: strings.ToLower(code)}
 }
 
 // session is one socket's state.
@@ -248,6 +253,8 @@ type session struct {
 	throttledAt  time.Time
 	lastLoc      map[string]time.Time // order id → last accepted report
 	disconnected bool
+	counted      *Identity // the registration the Observer counts
+	outcome      string    // of the event being handled (events run one at a time)
 }
 
 func (s *session) OnConnect() {
@@ -262,6 +269,7 @@ func (s *session) OnDisconnect(reason sio.DisconnectReason) {
 	s.cancel()
 	s.mu.Lock()
 	s.disconnected = true
+	s.countAs(nil)
 	s.mu.Unlock()
 	if s.h.deps.Presence != nil {
 		s.h.deps.Presence.Unregistered(s.sock.ID())
@@ -281,9 +289,12 @@ func (s *session) identity() *Identity {
 
 // OnEvent dispatches one client event.
 func (s *session) OnEvent(e *sio.Event) {
+	s.outcome = OutcomeOK
+	defer func() { s.h.deps.Observer.ClientEvent(eventLabel(e.Name), s.outcome) }()
 	now := s.h.deps.Now()
 	if !s.allow(now) {
 		s.throttled(e, now)
+		s.outcome = OutcomeRateLimited
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.LookupTimeout)
@@ -329,6 +340,7 @@ func (s *session) throttled(e *sio.Event, now time.Time) {
 // log: an error ack when the client asked for one, else an error event.
 func (s *session) replyError(e *sio.Event, err error) {
 	kind, msg := apperr.KindOf(err), apperr.MessageOf(err)
+	s.outcome = outcomeOf(kind)
 	switch kind {
 	case apperr.Internal:
 		s.log.Error("socket event failed", "event", truncate(e.Name, 64), "err", err)

@@ -133,6 +133,7 @@ type fixture struct {
 	pub    *fakePublisher
 	pres   *fakePresence
 	clock  *clock
+	obs    *countingObserver
 }
 
 func newFixture(t *testing.T, cfg Config) *fixture {
@@ -157,11 +158,12 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 		pub:   &fakePublisher{sent: make(chan event.Envelope, 10)},
 		pres:  &fakePresence{ids: map[string]string{}},
 		clock: &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)},
+		obs:   &countingObserver{},
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := New(cfg, Deps{
 		Tokens: f.signer, Directory: f.dir, Locations: f.locs, Publisher: f.pub,
-		Router: routing.New(), Presence: f.pres, Now: f.clock.Now,
+		Router: routing.New(), Presence: f.pres, Observer: f.obs, Now: f.clock.Now,
 	}, logger)
 	f.srv = sio.New(sio.Config{}, h.Connect, logger)
 	mux := http.NewServeMux()

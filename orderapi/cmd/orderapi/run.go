@@ -15,11 +15,13 @@ import (
 	"syscall"
 	"time"
 
+	"go.mongodb.org/mongo-driver/event"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
+	"github.com/friendspizzahut/platform/orderapi/internal/metrics"
 	"github.com/friendspizzahut/platform/orderapi/internal/notify"
 	"github.com/friendspizzahut/platform/orderapi/internal/outbox"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
@@ -51,7 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Warn("!!! INSECURE DEFAULT !!! " + w)
 	}
 
-	mc, err := connectMongo(c)
+	m := metrics.New(metrics.Config{Collections: store.Collections()})
+	mc, err := connectMongo(c, m.MongoMonitor())
 	if err != nil {
 		return err
 	}
@@ -68,8 +71,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer eventBus.Close()
 
-	relay := outbox.NewRelay(db, store.EventCollections(), eventBus, logger.With("component", "outbox"),
+	relay := outbox.NewRelay(db, store.EventCollections(), m.Publisher(eventBus), logger.With("component", "outbox"),
 		outbox.Config{PollInterval: c.OutboxPollInterval})
+	m.WatchOutbox(relay.Pending, 3*time.Second, time.Now, func(err error) {
+		logger.Warn("metrics: outbox pending count unavailable", "err", err)
+	})
 	stores := store.New(db, relay, nil)
 	// Follow-ups of published events, idempotent (they run at least once):
 	// an order follows its completed payment; notifications are derived.
@@ -105,6 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimit:      c.RateLimit,
 		IdempotencyTTL: c.IdempotencyTTL,
 		SecureCookie:   c.SecureCookie,
+		Metrics:        m,
 	})
 
 	// Listen before serving: a busy port fails here, at once.
@@ -169,8 +176,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // (measured: 99 wins for 50 documents with 8 connections, 50/50 with one).
 // One connection serialises all our reads and writes, which makes every
 // store.update atomic. On a real MongoDB, raise MONGODB_POOL_SIZE.
-func connectMongo(c cfg) (*mongo.Client, error) {
+func connectMongo(c cfg, monitor *event.CommandMonitor) (*mongo.Client, error) {
 	opts := options.Client().ApplyURI(c.MongoURI).
+		SetMonitor(monitor).
 		SetMaxPoolSize(uint64(c.MongoPoolSize)).
 		SetServerSelectionTimeout(20 * time.Second).
 		SetAppName("orderapi")

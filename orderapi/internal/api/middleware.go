@@ -98,8 +98,8 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), reqInfoKey, ri)))
 			level := slog.LevelInfo
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/health" {
-				level = slog.LevelDebug // probes would drown everything else
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/health" || r.URL.Path == "/metrics" {
+				level = slog.LevelDebug // probes and scrapes would drown everything else
 			}
 			ri.logger.Log(r.Context(), level, "request",
 				"method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,

@@ -197,7 +197,7 @@ func tagOf(pattern string) string {
 	}
 	seg := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)[0]
 	switch seg {
-	case "health", "healthz", "readyz", "openapi.json":
+	case "health", "healthz", "readyz", "metrics", "openapi.json":
 		return "meta"
 	case "":
 		return "meta"

@@ -25,6 +25,7 @@ var apiDocs = map[string]apiDoc{
 	"GET /health":              {Summary: "Health for the apps: {status:'success', message, timestamp, uptime}"},
 	"GET /healthz":             {Summary: "Liveness probe"},
 	"GET /readyz":              {Summary: "Readiness probe (MongoDB and Redis reachable; 503 while draining)"},
+	"GET /metrics":             {Summary: "Prometheus metrics, text format (on orderapi's own port only; docs/metrics.md)"},
 	"GET /admin":               {Summary: "Admin dashboard (static files; 404 when ADMIN_DIR is unset)"},
 	"GET /api/v1/openapi.json": {Summary: "This OpenAPI 3 description"},
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/friendspizzahut/platform/orderapi/internal/metrics"
 	"github.com/friendspizzahut/platform/shared/apperr"
 	"github.com/friendspizzahut/platform/shared/auth"
 )
@@ -223,8 +224,9 @@ func (e errReader) Read([]byte) (int, error) {
 
 // rateLimit returns the middleware enforcing cfg on /api/v1. It only
 // verifies the token's signature (no database) to key by user; the route's
-// own authentication still decides access.
-func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time) func(http.Handler) http.Handler {
+// own authentication still decides access. onLimited is told which limiter
+// refused a request (metrics).
+func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time, onLimited func(limiter string)) func(http.Handler) http.Handler {
 	if cfg.Disabled {
 		return func(h http.Handler) http.Handler { return h }
 	}
@@ -233,7 +235,8 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time) func(ht
 	payments := newWindowLimiter(cfg.Window, cfg.PaymentWrites, cfg.MaxClients)
 	authFails := newWindowLimiter(cfg.AuthWindow, cfg.AuthFailures, cfg.MaxClients)
 
-	tooMany := func(w http.ResponseWriter, r *http.Request, retry time.Duration, msg string) {
+	tooMany := func(w http.ResponseWriter, r *http.Request, retry time.Duration, limiter, msg string) {
+		onLimited(limiter)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
 		writeError(w, r, apperr.New(apperr.TooManyRequests, "%s", msg))
 	}
@@ -253,12 +256,12 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time) func(ht
 				}
 			}
 			if ok, retry := general.allow(client, t); !ok {
-				tooMany(w, r, retry, "Too many requests from this client, please try again later.")
+				tooMany(w, r, retry, metrics.LimiterGeneral, "Too many requests from this client, please try again later.")
 				return
 			}
 			if strings.HasPrefix(path, v1+"/payments") && r.Method != http.MethodGet {
 				if ok, retry := payments.allow(client, t); !ok {
-					tooMany(w, r, retry, "Too many payment requests, please try again later.")
+					tooMany(w, r, retry, metrics.LimiterPayments, "Too many payment requests, please try again later.")
 					return
 				}
 			}
@@ -270,7 +273,7 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time) func(ht
 			// has no valid token to be keyed by).
 			key := authFailureKey(r, ip)
 			if over, retry := authFails.over(key, t); over {
-				tooMany(w, r, retry, "Too many failed authentication attempts, please try again later.")
+				tooMany(w, r, retry, metrics.LimiterAuthFailures, "Too many failed authentication attempts, please try again later.")
 				return
 			}
 			rec := &statusRecorder{ResponseWriter: w}

@@ -23,6 +23,7 @@ func routes(d Deps) []route {
 		{http.MethodGet, "/health", public, handleHealth(d.StartedAt, d.Now)},
 		{http.MethodGet, "/healthz", public, handleHealthz()},
 		{http.MethodGet, "/readyz", public, handleReadyz(d.Checks, d.Draining)},
+		{http.MethodGet, "/metrics", public, d.Metrics.Handler()}, // never forwarded by the front proxy
 		{http.MethodGet, "/admin", public, handleAdmin(d.AdminDir)},
 		{http.MethodGet, "/admin/*", public, handleAdmin(d.AdminDir)},
 

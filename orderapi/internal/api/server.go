@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/friendspizzahut/platform/orderapi/internal/metrics"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/auth"
 )
@@ -46,6 +47,9 @@ type Deps struct {
 	// IdempotencyTTL is how long an Idempotency-Key is remembered
 	// (default DefaultIdempotencyTTL).
 	IdempotencyTTL time.Duration
+	// Metrics records requests and rate limits and serves /metrics. May be
+	// nil (no metrics; /metrics answers 404).
+	Metrics *metrics.API
 }
 
 // NewServer returns the HTTP handler of orderapi.
@@ -67,7 +71,8 @@ func NewServer(d Deps) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes), rateLimit(d.RateLimit, d.Signer, d.Now))
+	r.Use(d.Metrics.Middleware, logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes),
+		rateLimit(d.RateLimit, d.Signer, d.Now, d.Metrics.RateLimited))
 	r.NotFound(notFoundRoute)
 	r.MethodNotAllowed(notFoundRoute) // Express answers an unknown method with the same 404
 	for _, rt := range routes(d) {

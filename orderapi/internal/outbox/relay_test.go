@@ -369,3 +369,29 @@ func (p *countingPub) failures() int {
 	defer p.mu.Unlock()
 	return p.fail
 }
+
+func TestPending(t *testing.T) {
+	t.Parallel()
+	db := ferret.Database(t)
+	relay := outbox.NewRelay(db, []string{"orders", "users"}, &fakePub{}, testLogger(), outbox.Config{PollInterval: time.Hour})
+	ctx := context.Background()
+	if n, oldest, err := relay.Pending(ctx); err != nil || n != 0 || !oldest.IsZero() {
+		t.Fatalf("empty: got %d, %v, %v; want 0, zero time, nil", n, oldest, err)
+	}
+	before := time.Now().Add(-time.Second)
+	insertWithEvents(t, db.Collection("orders"), statuses(2)...)
+	id, _ := insertWithEvents(t, db.Collection("users"), statuses(1)...)
+	pushEvents(t, db.Collection("users"), id, statuses(2)...)
+	n, oldest, err := relay.Pending(ctx)
+	if err != nil || n != 5 {
+		t.Fatalf("got %d, %v; want 5 pending", n, err)
+	}
+	if oldest.Before(before) || oldest.After(time.Now()) {
+		t.Fatalf("oldest %v, want within the last second", oldest)
+	}
+	startRelay(t, relay)
+	eventually(t, "outbox drained", func() bool {
+		n, _, err := relay.Pending(ctx)
+		return err == nil && n == 0
+	})
+}

@@ -48,6 +48,12 @@ const (
 	IdempotencyCollection   = "idempotency_keys"
 )
 
+// Collections lists every collection the stores use.
+func Collections() []string {
+	return []string{UsersCollection, OrdersCollection, ProductsCollection, CartsCollection, SettingsCollection,
+		BusinessCollection, OffersCollection, PaymentsCollection, NotificationsCollection, IdempotencyCollection}
+}
+
 // EventCollections lists the collections whose documents carry outbox
 // events; the relay scans exactly these. A store that starts writing events
 // adds its collection here.
