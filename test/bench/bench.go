@@ -47,11 +47,11 @@ type Config struct {
 	TargetedFor     time.Duration // default 5s
 	LocationFor     time.Duration // location relay (every agent at 1 Hz), default 5s
 	PinnedRate      float64       // broadcasts/s with the gateway pinned to one core, default 20
-	PinnedFor       time.Duration // default 3s
+	PinnedFor       time.Duration // default 2s
 	NoPinned        bool          // skip the pinned scenario (it needs taskset and 2 CPUs)
 	IdleSettle      time.Duration // pause before reading idle memory, default 5s
 	Quiet           time.Duration // a scenario ends when nothing arrived for this long, default 5s
-	ScenarioTimeout time.Duration // longest wait for deliveries after publishing, default 60s
+	ScenarioTimeout time.Duration // longest wait for deliveries after publishing, default 120s
 
 	Sides      []string  // default node then ours
 	WorkDir    string    // logs and Redis files; default a new temp dir
@@ -89,10 +89,10 @@ func (c *Config) defaults() {
 	defD(&c.TargetedFor, 5*time.Second)
 	defD(&c.LocationFor, 5*time.Second)
 	defF(&c.PinnedRate, 20)
-	defD(&c.PinnedFor, 3*time.Second)
+	defD(&c.PinnedFor, 2*time.Second)
 	defD(&c.IdleSettle, 5*time.Second)
 	defD(&c.Quiet, 5*time.Second)
-	defD(&c.ScenarioTimeout, 60*time.Second)
+	defD(&c.ScenarioTimeout, 120*time.Second)
 	if len(c.Sides) == 0 {
 		c.Sides = []string{SideNode, SideOurs}
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/friendspizzahut/platform/shared/bus"
@@ -266,7 +268,11 @@ func (s *sideRun) targeted() Scenario {
 	n := int(s.cfg.TargetedRate * s.cfg.TargetedFor.Seconds())
 	rng := rand.New(rand.NewPCG(1, 2))
 	sc := s.run(ScTargeted, n, func(r *round) string {
-		var errs int
+		var errs atomic.Int64
+		// A few publishers in parallel: one MULTI round trip at a time
+		// cannot keep 2 000/s on a busy machine.
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
 		paced(n, s.cfg.TargetedRate, func(i int) {
 			now := time.Now()
 			var p event.Payload
@@ -294,11 +300,18 @@ func (s *sideRun) targeted() Scenario {
 					Priority: "medium", CreatedAt: now,
 				}
 			}
-			if err := s.publish(p, now); err != nil {
-				errs++
-			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.publish(p, now); err != nil {
+					errs.Add(1)
+				}
+				<-sem
+			}()
 		})
-		return publishNote(errs)
+		wg.Wait()
+		return publishNote(int(errs.Load()))
 	})
 	sc.OfferedPerSec = s.cfg.TargetedRate
 	return sc

@@ -66,7 +66,7 @@ func run() error {
 	fs.DurationVar(&cfg.TargetedFor, "targeted-for", envDur("BENCH_TARGETED_FOR", 5*time.Second), "(BENCH_TARGETED_FOR)")
 	fs.DurationVar(&cfg.LocationFor, "location-for", envDur("BENCH_LOCATION_FOR", 5*time.Second), "(BENCH_LOCATION_FOR)")
 	fs.Float64Var(&cfg.PinnedRate, "pinned-rate", envFloat("BENCH_PINNED_RATE", 20), "broadcasts/s with the gateway pinned to one core (BENCH_PINNED_RATE)")
-	fs.DurationVar(&cfg.PinnedFor, "pinned-for", envDur("BENCH_PINNED_FOR", 3*time.Second), "(BENCH_PINNED_FOR)")
+	fs.DurationVar(&cfg.PinnedFor, "pinned-for", envDur("BENCH_PINNED_FOR", 2*time.Second), "(BENCH_PINNED_FOR)")
 	noPinned := fs.Bool("no-pinned", os.Getenv("BENCH_NO_PINNED") != "", "skip the pinned scenario (BENCH_NO_PINNED)")
 	sides := fs.String("sides", envStr("BENCH_SIDES", "node,ours"), "gateways to run, in order (BENCH_SIDES)")
 	jsonPath := fs.String("json", envStr("BENCH_JSON", "bench-results.json"), "JSON results file (BENCH_JSON)")
