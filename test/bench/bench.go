@@ -49,6 +49,9 @@ type Config struct {
 	PinnedRate      float64       // broadcasts/s with the gateway pinned to one core, default 20
 	PinnedFor       time.Duration // default 2s
 	NoPinned        bool          // skip the pinned scenario (it needs taskset and 2 CPUs)
+	Drain           bool          // run the drain scenario (ours only; needs recovery in the gateway)
+	DrainRate       float64       // broadcasts/s during the drain, default 2
+	DrainFor        time.Duration // length of that stream, default 15s
 	IdleSettle      time.Duration // pause before reading idle memory, default 5s
 	Quiet           time.Duration // a scenario ends when nothing arrived for this long, default 5s
 	ScenarioTimeout time.Duration // longest wait for deliveries after publishing, default 120s
@@ -91,6 +94,8 @@ func (c *Config) defaults() {
 	defF(&c.PinnedRate, 20)
 	defD(&c.PinnedFor, 2*time.Second)
 	defD(&c.IdleSettle, 5*time.Second)
+	defF(&c.DrainRate, 2)
+	defD(&c.DrainFor, 15*time.Second)
 	defD(&c.Quiet, 5*time.Second)
 	defD(&c.ScenarioTimeout, 120*time.Second)
 	if len(c.Sides) == 0 {
@@ -127,7 +132,7 @@ func (c *Config) validate() error {
 
 // Run runs every scenario against each side in turn and returns the
 // results. ctx cancels the run.
-func Run(ctx context.Context, cfg Config) (*Results, error) {
+func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 	cfg.defaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -139,6 +144,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 		cfg.WorkDir = dir
+		// Kept when the run fails: the gateways' logs are there.
+		defer func() {
+			if err == nil {
+				_ = os.RemoveAll(dir)
+			} else {
+				fmt.Fprintf(cfg.Log, "bench: logs kept in %s\n", dir)
+			}
+		}()
 	}
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(cfg.Log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
@@ -187,7 +200,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return res, fmt.Errorf("%s: %w", side, err)
 		}
 	}
-	res.Scenarios = append(res.Scenarios, drainNotRun(cfg))
+	if !cfg.Drain {
+		res.Scenarios = append(res.Scenarios, Scenario{Name: ScDrain, Side: SideOurs, Note: "not run: disabled (-drain)"})
+	}
 	res.Finished = time.Now().UTC()
 	res.LoadAvgEnd = loadAvg()
 	return res, nil

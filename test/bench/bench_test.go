@@ -2,9 +2,13 @@ package bench
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/friendspizzahut/platform/shared/bus"
 )
 
 // TestTinyBench runs every scenario at a tiny size against both gateways
@@ -19,7 +23,8 @@ func TestTinyBench(t *testing.T) {
 		Sockets: 50, IdleMax: -1, Admins: 2, Agents: 5, Concurrency: 10,
 		SlowBroadcasts: 2, SatRate: 20, SatDuration: time.Second,
 		TargetedRate: 200, TargetedFor: time.Second, LocationFor: 2 * time.Second,
-		NoPinned: true, IdleSettle: 200 * time.Millisecond, Quiet: 10 * time.Second,
+		NoPinned: true, Drain: true, DrainRate: 5, DrainFor: 4 * time.Second,
+		IdleSettle: 200 * time.Millisecond, Quiet: 10 * time.Second,
 		ScenarioTimeout: 60 * time.Second, WorkDir: t.TempDir(), Log: &log,
 	})
 	if err != nil {
@@ -52,8 +57,92 @@ func TestTinyBench(t *testing.T) {
 			t.Errorf("%s: %d of %d location reports refused", side, s.Refused, s.Published)
 		}
 	}
-	if s, _ := res.Find(ScDrain, SideOurs); !s.NotRun() {
-		t.Errorf("drain: %+v", s)
+	// The drain needs recovery in the gateway (issue 12); until it offers
+	// a pid the scenario says why it did not run.
+	switch s, ok := res.Find(ScDrain, SideOurs); {
+	case !ok:
+		t.Error("drain: missing")
+	case s.NotRun():
+		if !strings.Contains(s.Note, "pid") {
+			t.Errorf("drain not run for an unexpected reason: %s", s.Note)
+		}
+	case !s.Clean() || s.Recovered != int64(s.Sockets) || s.Delivered != s.Expected:
+		t.Errorf("drain: %s", s.summary())
+	}
+}
+
+// TestGeneratorRecoversOnNode checks the generator's side of connection
+// state recovery against the real thing: Node socket.io 4.8 with
+// connectionStateRecovery. Every socket's transport is cut while events
+// are published; each reconnects with auth {pid, offset}, must be
+// recovered, and must get every event exactly once.
+func TestGeneratorRecoversOnNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Node gateway and a redis-server")
+	}
+	var cfg Config
+	cfg.defaults()
+	cfg.Quiet, cfg.ScenarioTimeout = 10*time.Second, 60*time.Second
+	dir, err := startDirectory(benchInternalToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.close()
+	g, err := startGateway(SideNode, "", cfg.NodeDir, t.TempDir(), dir.URL(), map[string]string{"RECOVERY": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.stop()
+	pub, err := bus.New(bus.Config{URL: g.redis.URL()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	s := &sideRun{cfg: cfg, side: SideNode, g: g, pub: pub, f: newFleet(g.addr), logf: t.Logf}
+	defer s.f.closeAll()
+	s.f.add(roleAdmin)
+	for range 19 {
+		s.f.add(roleCustomer)
+	}
+	if failed, err := s.f.connectAll(context.Background(), s.f.clients, 5); failed > 0 {
+		t.Fatalf("%d connections failed: %v", failed, err)
+	}
+	if n := s.f.pids.Load(); n != 20 {
+		t.Fatalf("%d of 20 CONNECT replies offered a pid", n)
+	}
+	s.f.failover.Store(&g.addr)
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	sc := s.run("recovery", 4, func(r *round) string {
+		if err := s.publishBroadcast(r, 20); err != nil {
+			t.Errorf("publish: %v", err)
+		}
+		waitFor("the first broadcast", func() bool { return r.totalGot.Load() == 20 })
+		for _, c := range s.f.clients {
+			_ = c.conn().c.Close() // a network cut: no close frame
+		}
+		for range 2 { // published while every socket is away or coming back
+			if err := s.publishBroadcast(r, 20); err != nil {
+				t.Errorf("publish: %v", err)
+			}
+		}
+		waitFor("every socket back", func() bool { return s.f.recovered.Load()+s.f.notRecovered.Load()+s.f.reconnectFailed.Load() == 20 })
+		if err := s.publishBroadcast(r, 20); err != nil {
+			t.Errorf("publish: %v", err)
+		}
+		return ""
+	})
+	if got := s.f.recovered.Load(); got != 20 {
+		t.Errorf("%d of 20 sockets recovered (%d got a new session, %d failed)", got, s.f.notRecovered.Load(), s.f.reconnectFailed.Load())
+	}
+	if !sc.Clean() || sc.Delivered != 80 || sc.Expected != 80 {
+		t.Errorf("recovery round: %s", sc.summary())
 	}
 }
 

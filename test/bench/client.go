@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,9 +44,27 @@ type client struct {
 
 	ok   bool        // connected and registered (set by the connecting goroutine before any round)
 	live atomic.Bool // still connected
+	gone atomic.Bool // closed on purpose by the bench (fleet.retire)
 	f    *fleet
-	ws   *wsConn
-	pid  string // the session id a CONNECT reply offered for recovery ("" if none)
+
+	mu sync.Mutex
+	ws *wsConn // replaced on a reconnect
+
+	// Owned by the socket's goroutine (connect, then its read loop).
+	pid    string // the private session id a CONNECT reply offered for recovery ("" if none)
+	offset string // the last offset received (the string an event carries as its last argument)
+}
+
+func (c *client) conn() *wsConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws
+}
+
+func (c *client) setConn(ws *wsConn) {
+	c.mu.Lock()
+	c.ws = ws
+	c.mu.Unlock()
 }
 
 // fleet is the generator's sockets against one gateway.
@@ -61,6 +80,15 @@ type fleet struct {
 	dropped atomic.Int64 // sockets the server closed or broke outside a close
 	pids    atomic.Int64 // CONNECT replies that offered recovery (a pid)
 	wg      sync.WaitGroup
+
+	// Set during the drain scenario: a socket whose connection ends
+	// reconnects there, presenting {pid, offset} like socket.io-client 4.8.
+	failover          atomic.Pointer[string]
+	recovered         atomic.Int64 // reconnects the server recovered (same pid back)
+	notRecovered      atomic.Int64 // reconnects that got a new session
+	reconnectFailed   atomic.Int64
+	serverDisconnects atomic.Int64 // Socket.IO DISCONNECT from the server: a real client would not reconnect
+	lastReconnect     atomic.Int64 // unix ns
 }
 
 func newFleet(addr string) *fleet { return &fleet{addr: addr} }
@@ -162,7 +190,8 @@ func (c *client) connect(timeout time.Duration) error {
 				return fail(fmt.Errorf("register refused: %s", msg))
 			}
 			_ = ws.c.SetReadDeadline(time.Time{})
-			c.ws, c.ok = ws, true
+			c.setConn(ws)
+			c.ok = true
 			c.live.Store(true)
 			c.f.wg.Add(1)
 			go c.readLoop()
@@ -174,20 +203,117 @@ func (c *client) connect(timeout time.Duration) error {
 func (c *client) readLoop() {
 	defer c.f.wg.Done()
 	buf := make([]byte, 0, 512)
+	ws := c.conn()
 	for {
-		msg, err := c.ws.readText(buf)
+		msg, err := ws.readText(buf)
 		if err != nil {
+			_ = ws.close()
 			c.live.Store(false)
-			if !c.f.closing.Load() {
-				c.f.dropped.Add(1)
+			if c.f.closing.Load() || c.gone.Load() {
+				return
 			}
-			_ = c.ws.close()
+			if to := c.f.failover.Load(); to != nil && c.pid != "" {
+				if ws = c.reconnect(*to); ws != nil {
+					continue
+				}
+				return
+			}
+			c.f.dropped.Add(1)
 			return
 		}
 		if cap(msg) <= 4096 {
 			buf = msg[:0]
 		}
+		if len(msg) >= 2 && msg[0] == '4' && msg[1] == '1' {
+			c.f.serverDisconnects.Add(1)
+		}
 		c.handle(msg)
+	}
+}
+
+// reconnect resumes the session on addr after a short random pause (as
+// socket.io-client's reconnection delay spreads a crowd), retrying a few
+// times. It returns the new connection, or nil when it gave up.
+func (c *client) reconnect(addr string) *wsConn {
+	time.Sleep(time.Duration(200+rand.IntN(800)) * time.Millisecond)
+	for range 5 {
+		if c.f.closing.Load() {
+			break
+		}
+		ws, recovered, err := c.resume(addr, 10*time.Second)
+		if err == nil {
+			c.setConn(ws)
+			if c.f.closing.Load() { // closeAll may have missed it
+				_ = ws.close()
+				return nil
+			}
+			c.live.Store(true)
+			if recovered {
+				c.f.recovered.Add(1)
+			} else {
+				c.f.notRecovered.Add(1)
+			}
+			c.f.lastReconnect.Store(time.Now().UnixNano())
+			return ws
+		}
+		time.Sleep(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+	}
+	c.f.reconnectFailed.Add(1)
+	return nil
+}
+
+// resume opens a new connection and sends CONNECT with auth {pid, offset};
+// the server recovered the session when it answers with the same pid.
+// register is sent again, as the apps do on every connect. Events that
+// follow the CONNECT reply (the missed ones) are left to the read loop.
+func (c *client) resume(addr string, timeout time.Duration) (*wsConn, bool, error) {
+	ws, err := dialWS(addr, "/socket.io/?EIO=4&transport=websocket", timeout)
+	if err != nil {
+		return nil, false, err
+	}
+	_ = ws.c.SetReadDeadline(time.Now().Add(timeout))
+	fail := func(err error) (*wsConn, bool, error) { ws.close(); return nil, false, err }
+	msg, err := ws.readText(nil)
+	if err != nil || len(msg) == 0 || msg[0] != '0' {
+		return fail(fmt.Errorf("open: %q %v", msg, err))
+	}
+	auth := `40{"pid":"` + c.pid + `"`
+	if c.offset != "" {
+		auth += `,"offset":"` + c.offset + `"`
+	}
+	if err := ws.writeText([]byte(auth + "}")); err != nil {
+		return fail(err)
+	}
+	var pending [][]byte
+	for {
+		msg, err := ws.readText(nil)
+		if err != nil {
+			return fail(err)
+		}
+		switch {
+		case len(msg) == 1 && msg[0] == '2':
+			if err := ws.writeText([]byte("3")); err != nil {
+				return fail(err)
+			}
+		case bytes.HasPrefix(msg, []byte("44")):
+			return fail(fmt.Errorf("connect refused: %s", msg))
+		case bytes.HasPrefix(msg, evPrefix):
+			// Node sends the missed events before the CONNECT reply;
+			// socket.io-client buffers them and emits them once connected.
+			pending = append(pending, msg)
+		case bytes.HasPrefix(msg, []byte("40")):
+			pid := jsonString(msg, `"pid":"`)
+			recovered := pid != "" && pid == c.pid
+			c.pid = pid
+			if err := ws.writeText([]byte(`42["register",{"userId":"` + c.user + `","role":"` + roleNames[c.role] + `"}]`)); err != nil {
+				return fail(err)
+			}
+			_ = ws.c.SetReadDeadline(time.Time{})
+			for _, m := range pending {
+				c.handle(m)
+			}
+			return ws, recovered, nil
+		}
 	}
 }
 
@@ -201,7 +327,7 @@ var (
 // handle answers pings and accounts events; it parses only what it needs.
 func (c *client) handle(msg []byte) {
 	if len(msg) == 1 && msg[0] == '2' {
-		_ = c.ws.writeText([]byte("3"))
+		_ = c.conn().writeText([]byte("3"))
 		return
 	}
 	if bytes.HasPrefix(msg, ackPrefix) {
@@ -217,6 +343,9 @@ func (c *client) handle(msg []byte) {
 		return
 	}
 	name := string(rest[:end])
+	if c.pid != "" {
+		c.trackOffset(msg)
+	}
 	r := c.f.round.Load()
 	if r == nil {
 		return
@@ -237,6 +366,21 @@ func (c *client) handle(msg []byte) {
 		seq = -1 // an event the bench never causes: misrouted
 	}
 	r.deliver(c, name, seq, now)
+}
+
+// trackOffset keeps the last argument of an event when it is a string:
+// with recovery on, that is the event's offset (socket.io-client does the
+// same to fill auth.offset on its next connect).
+func (c *client) trackOffset(msg []byte) {
+	if !bytes.HasSuffix(msg, []byte(`"]`)) {
+		return
+	}
+	body := msg[:len(msg)-2]
+	i := bytes.LastIndex(body, []byte(`,"`))
+	if i < 0 || bytes.IndexByte(body[i+2:], '"') >= 0 {
+		return
+	}
+	c.offset = string(body[i+2:])
 }
 
 // handleAck accounts the ack of a location report (its ack id is its
@@ -312,7 +456,7 @@ func (c *client) emit(payload []byte) error {
 	if !c.live.Load() {
 		return errors.New("socket not connected")
 	}
-	return c.ws.writeText(payload)
+	return c.conn().writeText(payload)
 }
 
 // live counts connected sockets.
@@ -326,12 +470,27 @@ func (f *fleet) liveCount() int {
 	return n
 }
 
+// retire closes cs on purpose: they no longer count anywhere.
+func (f *fleet) retire(cs []*client) {
+	for _, c := range cs {
+		c.gone.Store(true)
+		if ws := c.conn(); ws != nil {
+			_ = ws.close()
+		}
+	}
+	for _, c := range cs {
+		for c.live.Load() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
 // closeAll closes every socket and waits for the read loops.
 func (f *fleet) closeAll() {
 	f.closing.Store(true)
 	for _, c := range f.clients {
-		if c.ws != nil {
-			_ = c.ws.close()
+		if ws := c.conn(); ws != nil {
+			_ = ws.close()
 		}
 	}
 	f.wg.Wait()

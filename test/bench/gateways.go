@@ -22,12 +22,13 @@ const (
 
 // gateway is one gateway process under test with its own redis-server.
 type gateway struct {
-	side    string
-	addr    string // 127.0.0.1:port
-	redis   *infra.Redis
-	cmd     *exec.Cmd
-	done    chan struct{}
-	logPath string
+	side      string
+	addr      string // 127.0.0.1:port
+	redis     *infra.Redis
+	cmd       *exec.Cmd
+	done      chan struct{}
+	logPath   string
+	ownsRedis bool // stop stops the Redis too
 }
 
 // Shared secrets of the bench stack (loopback only).
@@ -38,8 +39,9 @@ const (
 
 // startGateway starts side's gateway on a free port, with a fresh
 // redis-server, configured like test/harness configures ours. bin is our
-// gateway binary; the Node one runs test/bench/node/server.mjs.
-func startGateway(side, bin, nodeDir, workDir, directoryURL string) (*gateway, error) {
+// gateway binary; the Node one runs test/bench/node/server.mjs. extra adds
+// to the environment.
+func startGateway(side, bin, nodeDir, workDir, directoryURL string, extra map[string]string) (*gateway, error) {
 	rdir := filepath.Join(workDir, side+"-redis")
 	if err := os.MkdirAll(rdir, 0o755); err != nil {
 		return nil, err
@@ -48,15 +50,29 @@ func startGateway(side, bin, nodeDir, workDir, directoryURL string) (*gateway, e
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{side: side, redis: rd, logPath: filepath.Join(workDir, side+"-gateway.log")}
+	g, err := startGatewayOn(rd, side, "bench-"+side, bin, nodeDir, workDir, directoryURL, extra)
+	if err != nil {
+		rd.Stop()
+		return nil, err
+	}
+	g.ownsRedis = true
+	return g, nil
+}
+
+// startGatewayOn starts a gateway replica named id on an existing Redis.
+func startGatewayOn(rd *infra.Redis, side, id, bin, nodeDir, workDir, directoryURL string, extra map[string]string) (*gateway, error) {
+	g := &gateway{side: side, redis: rd, logPath: filepath.Join(workDir, id+".log")}
 	env := map[string]string{
 		"REDIS_URL":      rd.URL(),
 		"ORDERAPI_URL":   directoryURL,
 		"INTERNAL_TOKEN": benchInternalToken,
 		"JWT_SECRET":     benchJWTSecret,
-		"GATEWAY_ID":     "bench-" + side,
+		"GATEWAY_ID":     id,
 		"LOG_FORMAT":     "text",
 		"LOG_LEVEL":      "warn",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	var argv []string
 	switch side {
@@ -65,7 +81,6 @@ func startGateway(side, bin, nodeDir, workDir, directoryURL string) (*gateway, e
 	case SideNode:
 		argv = []string{"node", filepath.Join(nodeDir, "server.mjs")}
 	default:
-		rd.Stop()
 		return nil, fmt.Errorf("unknown side %q", side)
 	}
 	for attempt := 1; ; attempt++ {
@@ -79,7 +94,6 @@ func startGateway(side, bin, nodeDir, workDir, directoryURL string) (*gateway, e
 			return g, nil
 		}
 		if attempt == 3 || !strings.Contains(err.Error(), "in use") {
-			rd.Stop()
 			return nil, err
 		}
 	}
@@ -114,13 +128,15 @@ func (g *gateway) start(argv []string, env map[string]string) error {
 	return nil
 }
 
-// stop ends the gateway and its Redis.
+// stop ends the gateway (and its Redis if it started it).
 func (g *gateway) stop() {
 	if g.cmd != nil {
 		infra.StopProcess(g.cmd, g.done, syscall.SIGTERM, 10*time.Second)
 		g.cmd = nil
 	}
-	g.redis.Stop()
+	if g.ownsRedis {
+		g.redis.Stop()
+	}
 }
 
 func (g *gateway) pid() int { return g.cmd.Process.Pid }

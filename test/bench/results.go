@@ -68,6 +68,13 @@ type Scenario struct {
 	RSSBaseMB         float64 `json:"rssBaseMB,omitempty"`
 	RSSMB             float64 `json:"rssMB,omitempty"`
 
+	// The drain scenario.
+	Recovered         int64   `json:"recovered,omitempty"`
+	NotRecovered      int64   `json:"notRecovered,omitempty"`
+	ServerDisconnects int64   `json:"serverDisconnects,omitempty"`
+	RecoverSeconds    float64 `json:"secondsUntilAllReconnected,omitempty"`
+	PeakCPUCores      float64 `json:"receiverPeakCpuCores,omitempty"`
+
 	Note string `json:"note,omitempty"`
 }
 

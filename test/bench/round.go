@@ -132,8 +132,8 @@ func (r *round) refuse(f *fleet, seq int64) {
 func (r *round) tally(f *fleet) (lost, dup int64) {
 	all := r.allExp.Load()
 	for _, c := range f.clients {
-		if !c.ok {
-			continue // never connected: counted as a failed connection
+		if !c.ok || c.gone.Load() {
+			continue // never connected (a failed connection), or retired
 		}
 		want := r.exp[c.idx].Load() + all
 		got := r.got[c.idx].Load()

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/friendspizzahut/platform/shared/bus"
 	"github.com/friendspizzahut/platform/shared/event"
+	"github.com/friendspizzahut/platform/test/infra"
 )
 
 // Scenario names, as the JSON and the table show them.
@@ -39,11 +41,17 @@ type sideRun struct {
 	f       *fleet
 	nextSeq int64
 	logf    func(string, ...any)
+
+	directoryURL string
 }
 
 func runSide(ctx context.Context, cfg Config, side, directoryURL string, logf func(string, ...any)) (out []Scenario, err error) {
 	logf("%s: starting its redis-server and gateway", side)
-	g, err := startGateway(side, cfg.GatewayBin, cfg.NodeDir, cfg.WorkDir, directoryURL)
+	var extra map[string]string
+	if side == SideOurs {
+		extra = drainEnv
+	}
+	g, err := startGateway(side, cfg.GatewayBin, cfg.NodeDir, cfg.WorkDir, directoryURL, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +61,7 @@ func runSide(ctx context.Context, cfg Config, side, directoryURL string, logf fu
 		return nil, err
 	}
 	defer pub.Close()
-	s := &sideRun{cfg: cfg, side: side, g: g, pub: pub, f: newFleet(g.addr), logf: logf}
+	s := &sideRun{cfg: cfg, side: side, g: g, pub: pub, f: newFleet(g.addr), logf: logf, directoryURL: directoryURL}
 	defer s.f.closeAll()
 	for range cfg.Admins {
 		s.f.add(roleAdmin)
@@ -118,6 +126,12 @@ func runSide(ctx context.Context, cfg Config, side, directoryURL string, logf fu
 		sc := s.idle(ScIdleMax, rss0)
 		sc.Failed = ramp.Failed
 		add(sc)
+		s.f.retire(extra) // back to cfg.Sockets for what follows
+	}
+	// Last: it ends the gateway. Node 4.8 recovers only on the server that
+	// held the session (in-memory adapter), so the drain is ours alone.
+	if side == SideOurs && cfg.Drain {
+		add(s.drain())
 	}
 	return out, nil
 }
@@ -241,11 +255,7 @@ func (s *sideRun) broadcast(name string, rate, n float64) Scenario {
 		live := int64(s.f.liveCount())
 		var errs int
 		paced(count, rate, func(int) {
-			now := time.Now()
-			seq := r.add(kindAll, 0, now)
-			r.allExp.Add(1)
-			r.totalExp.Add(live)
-			if err := s.publish(&event.BusinessStatus{IsOpen: true, BusinessName: "Bench Pizza", Message: "We are open ~" + strconv.FormatInt(seq, 10) + "~"}, now); err != nil {
+			if err := s.publishBroadcast(r, live); err != nil {
 				errs++
 			}
 		})
@@ -253,6 +263,16 @@ func (s *sideRun) broadcast(name string, rate, n float64) Scenario {
 	})
 	sc.OfferedPerSec = rate * float64(s.f.liveCount())
 	return sc
+}
+
+// publishBroadcast publishes one business.status_changed, expected by
+// the live sockets.
+func (s *sideRun) publishBroadcast(r *round, live int64) error {
+	now := time.Now()
+	seq := r.add(kindAll, 0, now)
+	r.allExp.Add(1)
+	r.totalExp.Add(live)
+	return s.publish(&event.BusinessStatus{IsOpen: true, BusinessName: "Bench Pizza", Message: "We are open ~" + strconv.FormatInt(seq, 10) + "~"}, now)
 }
 
 func publishNote(errs int) string {
@@ -394,12 +414,94 @@ func (s *sideRun) pinned() Scenario {
 	return sc
 }
 
-// drainNotRun is the drain scenario of issue 12 (10 000 sockets, one of
-// two replicas drained: time until all recovered on the other, events
-// lost, peak CPU of the receiver). It needs connection state recovery in
-// the gateway (branch replicas) and in this generator (reconnect with auth
-// {pid, offset}); until both exist it is reported as not run.
-func drainNotRun(cfg Config) Scenario {
-	return Scenario{Name: ScDrain, Side: SideOurs, Sockets: cfg.Sockets,
-		Note: "not run: needs connection state recovery (issue 12) in the gateway and the generator"}
+// drain is issue 12's scenario: every socket on replica A, a second
+// replica B on the same Redis, a steady stream of broadcasts, then SIGTERM
+// to A. A drains (closes its sockets over its drain window); each socket
+// reconnects to B presenting {pid, offset} like socket.io-client 4.8.
+// Measured: time from SIGTERM until every socket is back, how many were
+// recovered, events lost or duplicated, and B's peak CPU.
+func (s *sideRun) drain() Scenario {
+	if s.f.pids.Load() == 0 {
+		return Scenario{Name: ScDrain, Note: "not run: the gateway offers no connection state recovery (its CONNECT reply carries no pid)"}
+	}
+	b, err := startGatewayOn(s.g.redis, s.side, "bench-"+s.side+"-2", s.cfg.GatewayBin, s.cfg.NodeDir, s.cfg.WorkDir, s.directoryURL, drainEnv)
+	if err != nil {
+		return Scenario{Name: ScDrain, Note: "not run: second replica: " + err.Error()}
+	}
+	defer b.stop()
+	s.f.failover.Store(&b.addr)
+	defer s.f.failover.Store(nil)
+	s.f.recovered.Store(0)
+	s.f.notRecovered.Store(0)
+	s.f.reconnectFailed.Store(0)
+	s.f.serverDisconnects.Store(0)
+	live := s.f.liveCount()
+
+	var termAt time.Time
+	peak := make(chan float64, 1)
+	stopSampling := make(chan struct{})
+	go func() { peak <- sampleCPU(b.pid(), 250*time.Millisecond, stopSampling) }()
+
+	n := int(s.cfg.DrainRate * s.cfg.DrainFor.Seconds())
+	sc := s.run(ScDrain, n, func(r *round) string {
+		var errs int
+		paced(n, s.cfg.DrainRate, func(i int) {
+			if i == int(s.cfg.DrainRate) { // one second into the stream
+				termAt = time.Now()
+				_ = s.g.cmd.Process.Signal(syscall.SIGTERM)
+			}
+			if err := s.publishBroadcast(r, int64(live)); err != nil {
+				errs++
+			}
+		})
+		// Wait until every socket is back (or gave up).
+		deadline := time.Now().Add(s.cfg.ScenarioTimeout)
+		for time.Now().Before(deadline) && s.f.recovered.Load()+s.f.notRecovered.Load()+s.f.reconnectFailed.Load() < int64(live) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return publishNote(errs)
+	})
+	close(stopSampling)
+	sc.PeakCPUCores = <-peak
+	sc.Recovered = s.f.recovered.Load()
+	sc.NotRecovered = s.f.notRecovered.Load()
+	sc.Failed = s.f.reconnectFailed.Load()
+	sc.ServerDisconnects = s.f.serverDisconnects.Load()
+	if last := s.f.lastReconnect.Load(); last > 0 && !termAt.IsZero() {
+		sc.RecoverSeconds = time.Unix(0, last).Sub(termAt).Seconds()
+	}
+	if sc.ServerDisconnects > 0 {
+		sc.Note = fmt.Sprintf("%d sockets got a Socket.IO DISCONNECT: socket.io-client does not reconnect after that", sc.ServerDisconnects)
+	}
+	// The drained replica is gone; B serves the fleet from now on.
+	infra.StopProcess(s.g.cmd, s.g.done, syscall.SIGTERM, 30*time.Second)
+	return sc
+}
+
+// drainEnv makes our replicas drain quickly enough for the bench (issue
+// 12: GATEWAY_DRAIN_DELAY, GATEWAY_DRAIN_WINDOW).
+var drainEnv = map[string]string{"GATEWAY_DRAIN_DELAY": "1s", "GATEWAY_DRAIN_WINDOW": "5s"}
+
+// sampleCPU returns the highest CPU use of pid (in cores) over intervals
+// of every, until stop closes.
+func sampleCPU(pid int, every time.Duration, stop <-chan struct{}) float64 {
+	prev, _ := cpuTime(pid)
+	prevAt := time.Now()
+	peak := 0.0
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+			cur, err := cpuTime(pid)
+			if err != nil {
+				return peak
+			}
+			now := time.Now()
+			peak = max(peak, (cur-prev).Seconds()/now.Sub(prevAt).Seconds())
+			prev, prevAt = cur, now
+		}
+	}
 }

@@ -79,6 +79,9 @@ const io = new Server(httpServer, {
   pingTimeout: 20000,
   maxHttpBufferSize: 1e6,
   serveClient: false,
+  // RECOVERY=1 turns on Node's connection state recovery (one server, in
+  // memory): the bench's own test of its generator's recovery uses it.
+  ...(process.env.RECOVERY === '1' ? { connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true } } : {}),
 });
 
 io.on('connection', (socket) => {
@@ -105,11 +108,14 @@ io.on('connection', (socket) => {
     }
   });
 
-  socket.on('delivery:location', async (data) => {
+  socket.on('delivery:location', async (data, ack) => {
     try {
       await reportLocation(socket, data);
+      if (typeof ack === 'function') ack({ success: true });
     } catch (err) {
-      socket.emit('error', { message: err.message || 'Could not relay the location, please retry' });
+      const message = err.message || 'Could not relay the location, please retry';
+      if (typeof ack === 'function') ack({ success: false, message });
+      else socket.emit('error', { message, event: 'delivery:location' });
     }
   });
 });

@@ -67,6 +67,7 @@ func run() error {
 	fs.DurationVar(&cfg.LocationFor, "location-for", envDur("BENCH_LOCATION_FOR", 5*time.Second), "(BENCH_LOCATION_FOR)")
 	fs.Float64Var(&cfg.PinnedRate, "pinned-rate", envFloat("BENCH_PINNED_RATE", 20), "broadcasts/s with the gateway pinned to one core (BENCH_PINNED_RATE)")
 	fs.DurationVar(&cfg.PinnedFor, "pinned-for", envDur("BENCH_PINNED_FOR", 2*time.Second), "(BENCH_PINNED_FOR)")
+	fs.BoolVar(&cfg.Drain, "drain", os.Getenv("BENCH_DRAIN") != "0", "run the drain scenario when the gateway offers recovery (BENCH_DRAIN=0 skips)")
 	noPinned := fs.Bool("no-pinned", os.Getenv("BENCH_NO_PINNED") != "", "skip the pinned scenario (BENCH_NO_PINNED)")
 	sides := fs.String("sides", envStr("BENCH_SIDES", "node,ours"), "gateways to run, in order (BENCH_SIDES)")
 	jsonPath := fs.String("json", envStr("BENCH_JSON", "bench-results.json"), "JSON results file (BENCH_JSON)")
