@@ -162,6 +162,9 @@ func rows(r *Results) []row {
 		{"pinned: CPU per delivery", ScPinned, func(s Scenario) float64 { return s.CPUPerDeliveryUs }, "µs", 1},
 		{"pinned: latency p50", ScPinned, func(s Scenario) float64 { return s.P50Ms }, "ms", 1},
 		{"pinned: latency p99", ScPinned, func(s Scenario) float64 { return s.P99Ms }, "ms", 1},
+		{"drain of one of two replicas: until all reconnected", ScDrain, func(s Scenario) float64 { return s.RecoverSeconds }, "s", 1},
+		{"drain: sockets recovered", ScDrain, func(s Scenario) float64 { return float64(s.Recovered) }, "", 0},
+		{"drain: peak CPU of the receiving replica", ScDrain, func(s Scenario) float64 { return s.PeakCPUCores * 100 }, "% of a core", 0},
 	}
 }
 
@@ -183,7 +186,7 @@ func (r *Results) WriteTable(w io.Writer) {
 			case s.NotRun():
 				return "not run"
 			}
-			return fmt.Sprintf("%.*f %s", rw.prec, v, rw.unit)
+			return strings.TrimSpace(fmt.Sprintf("%.*f %s", rw.prec, v, rw.unit))
 		}
 		ratio := ""
 		if nok && ook && nv > 0 && ov > 0 {
@@ -193,14 +196,14 @@ func (r *Results) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nCorrectness (connections failed / dropped, deliveries lost / duplicated / misrouted; every scenario):\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintf(tw, "| scenario\t| side\t| sockets\t| failed / dropped\t| delivered of expected\t| lost / dup / misrouted\t| note\t|\n|---\t|---\t|---\t|---\t|---\t|---\t|---\t|\n")
+	fmt.Fprintf(tw, "| scenario\t| side\t| sockets\t| failed / dropped\t| delivered of expected\t| lost / dup / misrouted\t| refused\t| note\t|\n|---\t|---\t|---\t|---\t|---\t|---\t|---\t|---\t|\n")
 	for _, s := range r.Scenarios {
 		deliv := ""
 		if s.Expected > 0 || s.Published > 0 {
 			deliv = fmt.Sprintf("%d of %d", s.Delivered, s.Expected)
 		}
-		fmt.Fprintf(tw, "| %s\t| %s\t| %d\t| %d / %d\t| %s\t| %d / %d / %d\t| %s\t|\n",
-			s.Name, s.Side, s.Sockets, s.Failed, s.Dropped, deliv, s.Lost, s.Duplicated, s.Misrouted+s.Late, s.Note)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %d\t| %d / %d\t| %s\t| %d / %d / %d\t| %d\t| %s\t|\n",
+			s.Name, s.Side, s.Sockets, s.Failed, s.Dropped, deliv, s.Lost, s.Duplicated, s.Misrouted+s.Late, s.Refused, s.Note)
 	}
 	_ = tw.Flush()
 	for _, l := range r.Lookups {

@@ -473,8 +473,14 @@ func (s *sideRun) drain() Scenario {
 	if sc.ServerDisconnects > 0 {
 		sc.Note = fmt.Sprintf("%d sockets got a Socket.IO DISCONNECT: socket.io-client does not reconnect after that", sc.ServerDisconnects)
 	}
-	// The drained replica is gone; B serves the fleet from now on.
-	infra.StopProcess(s.g.cmd, s.g.done, syscall.SIGTERM, 30*time.Second)
+	// Nothing follows on this side: close the fleet before B stops, and
+	// give A the rest of its drain to exit.
+	s.f.closeAll()
+	select {
+	case <-s.g.done:
+	case <-time.After(30 * time.Second):
+		infra.StopProcess(s.g.cmd, s.g.done, syscall.SIGKILL, 0)
+	}
 	return sc
 }
 
