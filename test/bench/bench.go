@@ -53,7 +53,7 @@ type Config struct {
 	DrainRate       float64       // broadcasts/s during the drain, default 2
 	DrainFor        time.Duration // length of that stream, default 15s
 	IdleSettle      time.Duration // pause before reading idle memory, default 5s
-	Quiet           time.Duration // a scenario ends when nothing arrived for this long, default 5s
+	Quiet           time.Duration // a scenario ends when nothing arrived for this long, default 15s
 	ScenarioTimeout time.Duration // longest wait for deliveries after publishing, default 120s
 
 	Sides      []string  // default node then ours
@@ -96,7 +96,7 @@ func (c *Config) defaults() {
 	defD(&c.IdleSettle, 5*time.Second)
 	defF(&c.DrainRate, 2)
 	defD(&c.DrainFor, 15*time.Second)
-	defD(&c.Quiet, 5*time.Second)
+	defD(&c.Quiet, 15*time.Second)
 	defD(&c.ScenarioTimeout, 120*time.Second)
 	if len(c.Sides) == 0 {
 		c.Sides = []string{SideNode, SideOurs}

@@ -98,7 +98,7 @@ func TestGeneratorRecoversOnNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	s := &sideRun{cfg: cfg, side: SideNode, g: g, pub: pub, f: newFleet(g.addr), logf: t.Logf}
+	s := &sideRun{cfg: cfg, side: SideNode, g: g, pub: pub, f: newFleet(g.addr), logf: t.Logf, ctx: context.Background()}
 	defer s.f.closeAll()
 	s.f.add(roleAdmin)
 	for range 19 {

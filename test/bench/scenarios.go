@@ -43,6 +43,7 @@ type sideRun struct {
 	logf    func(string, ...any)
 
 	directoryURL string
+	ctx          context.Context // cancels connect ramps and waits
 }
 
 func runSide(ctx context.Context, cfg Config, side, directoryURL string, logf func(string, ...any)) (out []Scenario, err error) {
@@ -61,7 +62,7 @@ func runSide(ctx context.Context, cfg Config, side, directoryURL string, logf fu
 		return nil, err
 	}
 	defer pub.Close()
-	s := &sideRun{cfg: cfg, side: side, g: g, pub: pub, f: newFleet(g.addr), logf: logf, directoryURL: directoryURL}
+	s := &sideRun{cfg: cfg, side: side, g: g, pub: pub, f: newFleet(g.addr), logf: logf, directoryURL: directoryURL, ctx: ctx}
 	defer s.f.closeAll()
 	for range cfg.Admins {
 		s.f.add(roleAdmin)
@@ -142,7 +143,7 @@ func (s *sideRun) connectRamp(name string, cs []*client) Scenario {
 	cpu0, _ := cpuTime(pid)
 	gen0, _ := cpuTime(os.Getpid())
 	t0 := time.Now()
-	failed, firstErr := s.f.connectAll(context.Background(), cs, s.cfg.Concurrency)
+	failed, firstErr := s.f.connectAll(s.ctx, cs, s.cfg.Concurrency)
 	wall := time.Since(t0)
 	cpu1, _ := cpuTime(pid)
 	gen1, _ := cpuTime(os.Getpid())
@@ -187,7 +188,7 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 
 	deadline := time.Now().Add(s.cfg.ScenarioTimeout)
 	lastGot, lastChange := int64(-1), time.Now()
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && s.ctx.Err() == nil {
 		got := r.totalGot.Load()
 		if got >= r.totalExp.Load() {
 			break
