@@ -54,7 +54,7 @@ type Config struct {
 	DrainFor        time.Duration // length of that stream, default 15s
 	IdleSettle      time.Duration // pause before reading idle memory, default 5s
 	Quiet           time.Duration // a scenario ends when nothing arrived for this long, default 15s
-	ScenarioTimeout time.Duration // longest wait for deliveries after publishing, default 120s
+	ScenarioTimeout time.Duration // longest wait for deliveries after publishing, default 60s
 
 	Sides      []string  // default node then ours
 	WorkDir    string    // logs and Redis files; default a new temp dir
@@ -97,7 +97,7 @@ func (c *Config) defaults() {
 	defF(&c.DrainRate, 2)
 	defD(&c.DrainFor, 15*time.Second)
 	defD(&c.Quiet, 15*time.Second)
-	defD(&c.ScenarioTimeout, 120*time.Second)
+	defD(&c.ScenarioTimeout, 60*time.Second)
 	if len(c.Sides) == 0 {
 		c.Sides = []string{SideNode, SideOurs}
 	}

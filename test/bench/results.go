@@ -49,6 +49,7 @@ type Scenario struct {
 	Duplicated int64 `json:"duplicated"`
 	Misrouted  int64 `json:"misrouted"`
 	Late       int64 `json:"late"`              // deliveries of no item of the scenario
+	Pending    int64 `json:"pending,omitempty"` // not yet delivered when the time limit ended a scenario that was still delivering
 	Refused    int64 `json:"refused,omitempty"` // location reports the gateway refused (not expected then)
 
 	Wall        float64 `json:"wallSeconds,omitempty"`
@@ -80,7 +81,7 @@ type Scenario struct {
 
 // Clean reports whether nothing failed, was lost, duplicated or misrouted.
 func (s Scenario) Clean() bool {
-	return s.Failed == 0 && s.Dropped == 0 && s.Lost == 0 && s.Duplicated == 0 && s.Misrouted == 0 && s.Late == 0
+	return s.Failed == 0 && s.Dropped == 0 && s.Lost == 0 && s.Duplicated == 0 && s.Misrouted == 0 && s.Late == 0 && s.Pending == 0
 }
 
 // NotRun reports a scenario that was skipped.
@@ -100,6 +101,9 @@ func (s Scenario) summary() string {
 			s.Published, s.Delivered, s.Expected, s.DeliveriesPerSec, s.CPUPerDeliveryUs, s.P50Ms, s.P99Ms)
 	}
 	fmt.Fprintf(&b, "; failed %d, dropped %d, lost %d, dup %d, misrouted %d, late %d", s.Failed, s.Dropped, s.Lost, s.Duplicated, s.Misrouted, s.Late)
+	if s.Pending > 0 {
+		fmt.Fprintf(&b, ", pending %d", s.Pending)
+	}
 	if s.Refused > 0 {
 		fmt.Fprintf(&b, ", refused %d", s.Refused)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -188,7 +189,8 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 
 	deadline := time.Now().Add(s.cfg.ScenarioTimeout)
 	lastGot, lastChange := int64(-1), time.Now()
-	for time.Now().Before(deadline) && s.ctx.Err() == nil {
+	timedOut := false
+	for s.ctx.Err() == nil {
 		got := r.totalGot.Load()
 		if got >= r.totalExp.Load() {
 			break
@@ -196,6 +198,10 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 		if got != lastGot {
 			lastGot, lastChange = got, time.Now()
 		} else if time.Since(lastChange) > s.cfg.Quiet {
+			break // nothing for that long: what is missing is lost
+		}
+		if time.Now().After(deadline) {
+			timedOut = true // still arriving: missing is pending, not lost
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -215,6 +221,10 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 		CPU: (cpu1 - cpu0).Seconds(), GenCPU: (gen1 - gen0).Seconds(),
 		P50Ms: r.hist.quantile(0.50), P99Ms: r.hist.quantile(0.99), MaxMs: r.hist.quantile(1),
 		Note: note,
+	}
+	if timedOut {
+		sc.Pending, sc.Lost = sc.Lost, 0
+		sc.Note = strings.TrimSpace(sc.Note + fmt.Sprintf(" still delivering at the %s limit: %d pending", s.cfg.ScenarioTimeout, sc.Pending))
 	}
 	if delivered > 0 {
 		sc.CPUPerDeliveryUs = sc.CPU * 1e6 / float64(delivered)
