@@ -127,9 +127,10 @@ func (r *round) refuse(f *fleet, seq int64) {
 	}
 }
 
-// tally returns lost and duplicated deliveries over the live sockets
-// (a socket that died mid-round lost what it did not get).
-func (r *round) tally(f *fleet) (lost, dup int64) {
+// tally returns lost and duplicated deliveries over the sockets that
+// connected (a socket that died mid-round lost what it did not get), and
+// how much of the loss is on sockets still connected.
+func (r *round) tally(f *fleet) (lost, dup, lostLive int64) {
 	all := r.allExp.Load()
 	for _, c := range f.clients {
 		if !c.ok || c.gone.Load() {
@@ -139,11 +140,14 @@ func (r *round) tally(f *fleet) (lost, dup int64) {
 		got := r.got[c.idx].Load()
 		if got < want {
 			lost += int64(want - got)
+			if c.live.Load() {
+				lostLive += int64(want - got)
+			}
 		} else {
 			dup += int64(got - want)
 		}
 	}
-	return lost, dup
+	return lost, dup, lostLive
 }
 
 // histogram is a lock-free log-linear histogram of microseconds: 16

@@ -162,7 +162,6 @@ func (s *sideRun) connectRamp(name string, cs []*client) Scenario {
 
 // idle reads the gateway's memory with every socket connected and quiet.
 func (s *sideRun) idle(name string, rss0 int64) Scenario {
-	runtime.GC() // the generator's garbage is not the gateway's, but keep the machine calm
 	rss, _ := rssBytes(s.g.pid())
 	live := s.f.liveCount()
 	sc := Scenario{Name: name, Sockets: live, RSSBaseMB: float64(rss0) / (1 << 20), RSSMB: float64(rss) / (1 << 20)}
@@ -212,7 +211,7 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 	if last := r.lastRecv.Load(); last > 0 {
 		end = time.Unix(0, last)
 	}
-	lost, dup := r.tally(s.f)
+	lost, dup, lostLive := r.tally(s.f)
 	delivered := r.totalGot.Load()
 	sc := Scenario{
 		Name: name, Published: r.n.Load(), Expected: r.totalExp.Load(), Delivered: delivered,
@@ -222,8 +221,8 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 		P50Ms: r.hist.quantile(0.50), P99Ms: r.hist.quantile(0.99), MaxMs: r.hist.quantile(1),
 		Note: note,
 	}
-	if timedOut {
-		sc.Pending, sc.Lost = sc.Lost, 0
+	if timedOut { // sockets still connected may yet get theirs
+		sc.Pending, sc.Lost = lostLive, lost-lostLive
 		sc.Note = strings.TrimSpace(sc.Note + fmt.Sprintf(" still delivering at the %s limit: %d pending", s.cfg.ScenarioTimeout, sc.Pending))
 	}
 	if delivered > 0 {
@@ -368,9 +367,17 @@ func (s *sideRun) location() Scenario {
 	rate := float64(len(agents)) // every agent once per second
 	sc := s.run(ScLocation, n, func(r *round) string {
 		var errs int
+		last := make([]time.Time, len(agents))
 		paced(n, rate, func(i int) {
 			k := i % len(agents)
+			// After the loop caught up on a stall, never report sooner
+			// than a second after this agent's last report: the gateways
+			// refuse faster ones, and that would be the generator's fault.
+			if d := time.Until(last[k].Add(time.Second)); d > 0 {
+				time.Sleep(d)
+			}
 			now := time.Now()
+			last[k] = now
 			seq := r.add(kindLoc, k, now)
 			for _, c := range s.f.locAudience(k) {
 				r.expectOne(c, 1)
