@@ -19,7 +19,7 @@ TEST_FLAGS  ?= -race -count=1 -timeout 20m
 RUN_TAGS    := ferretdb_no_postgresql
 
 # Node packages: every folder below that has a package.json gets `npm ci`.
-NPM_DIRS   := $(patsubst %/package.json,%,$(wildcard test/js/package.json test/browser/package.json admin/package.json demo/package.json))
+NPM_DIRS   := $(patsubst %/package.json,%,$(wildcard test/js/package.json test/browser/package.json test/bench/node/package.json admin/package.json demo/package.json))
 NPM_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NPM_DIRS))
 # Commands the tests need and the Debian packages providing them; `make deps`
 # installs the missing ones when run as root (fonts for the browser test;
@@ -31,7 +31,7 @@ APT_promtool       := prometheus
 APT_chromium       := chromium fonts-dejavu-core
 APT_nginx          := nginx-light
 
-.PHONY: help deps system-deps node-deps build run test vet demo conformance clean
+.PHONY: help deps system-deps node-deps build run test vet demo conformance bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -85,6 +85,12 @@ demo: node-deps ## drive a running stack with the demo simulator (BASE_URL, RATE
 # against `gateway --conformance` and the Node reference (test/conformance/run.sh).
 conformance: node-deps ## run the Engine.IO/Socket.IO protocol suites against the gateway
 	bash test/conformance/run.sh
+
+# Our gateway against the Node socket.io reference, side by side (test/bench,
+# docs/benchmarks.md). Sizes: BENCH_SOCKETS, BENCH_IDLE_MAX, ... or ARGS="-sockets 2000".
+BENCH_JSON ?= bench-results.json
+bench: node-deps ## benchmark the gateway against Node socket.io 4.8 (prints a table, writes bench-results.json)
+	$(GO) run ./test/bench/cmd/bench -json $(BENCH_JSON) $(ARGS)
 
 clean: ## remove build outputs (keeps .data/ and node_modules)
 	rm -rf bin admin/dist
