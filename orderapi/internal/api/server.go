@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
+	"github.com/friendspizzahut/platform/orderapi/internal/upload"
 	"github.com/friendspizzahut/platform/shared/auth"
 )
 
@@ -24,8 +25,12 @@ type Deps struct {
 	Logger *slog.Logger
 	Signer *auth.Signer
 	Stores *store.Stores
-	// Checks are the readiness checks of /readyz by name ("mongo", "redis").
+	// Checks are the readiness checks of /readyz by name ("mongo", "redis");
+	// the dashboard's systemStatus reports them too.
 	Checks map[string]func(context.Context) error
+	// GatewaysAlive tells the dashboard's systemStatus.socket whether any
+	// gateway replica is up. May be nil (reported inactive).
+	GatewaysAlive func(context.Context) error
 	// Draining reports that shutdown has begun (/readyz answers 503). May be nil.
 	Draining func() bool
 	// InternalToken guards /internal/v1 (X-Internal-Token).
@@ -43,6 +48,13 @@ type Deps struct {
 	// IdempotencyTTL is how long an Idempotency-Key is remembered
 	// (default DefaultIdempotencyTTL).
 	IdempotencyTTL time.Duration
+	// Dashboard configures /dashboard/* (time zone, cache).
+	Dashboard DashboardConfig
+	// Uploads stores uploaded images; nil makes /upload/* answer 503.
+	Uploads upload.Storage
+	// PublicURL is the origin in uploaded images' URLs (PUBLIC_URL); ""
+	// takes it from each request (X-Forwarded-Proto/-Host, then Host).
+	PublicURL string
 }
 
 // NewServer returns the HTTP handler of orderapi.
@@ -64,7 +76,7 @@ func NewServer(d Deps) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes), rateLimit(d.RateLimit, d.Signer, d.Now))
+	r.Use(logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes, uploadBodyLimit), rateLimit(d.RateLimit, d.Signer, d.Now))
 	r.NotFound(notFoundRoute)
 	r.MethodNotAllowed(notFoundRoute) // Express answers an unknown method with the same 404
 	for _, rt := range routes(d) {
