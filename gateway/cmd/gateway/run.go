@@ -83,9 +83,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ConnectTimeout:    c.ConnectTimeout,
 		MaxQueue:          c.SocketQueue,
 	}, handlers.Connect, logger.With("component", "sio"))
-	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval},
-		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
 	fan := fanout.New(fanout.Config{}, eventBus, server, logger.With("component", "fanout"))
+	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval,
+		Events: func() uint64 { return fan.Stats().Routed }},
+		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
 
 	var draining atomic.Bool
 	mux := http.NewServeMux()
