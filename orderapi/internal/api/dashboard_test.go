@@ -177,3 +177,23 @@ func mustID(t *testing.T, hex string) primitive.ObjectID {
 	}
 	return id
 }
+
+// TestDropPoint: an order may carry its drop point (for the board's live
+// map); a bad one is refused; the admin's order view returns it.
+func TestDropPoint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	pizza, _, _ := e.mustMenu()
+	_, adminTok := e.mustUser(auth.RoleAdmin)
+	_, cTok := e.mustUser(auth.RoleCustomer)
+	e.do("POST", "/api/v1/cart/items", cTok, map[string]any{"productId": pizza.Hex(), "quantity": 1, "size": "medium"}).want(t, 200)
+	addr := map[string]any{"street": "1 MG Road", "city": "Pune", "state": "MH", "pincode": "411001", "location": map[string]any{"latitude": 95, "longitude": 73.8}}
+	body := map[string]any{"deliveryAddress": addr, "contactPhone": "9876543210", "paymentMethod": "cash"}
+	e.do("POST", "/api/v1/orders/from-cart", cTok, body).want(t, 400).wantMessage(t, "Validation failed")
+	addr["location"] = map[string]any{"latitude": 18.5301, "longitude": 73.8472}
+	id := str(e.do("POST", "/api/v1/orders/from-cart", cTok, body).want(t, 201).data(), "_id")
+	r := e.do("GET", "/api/v1/orders/"+id, adminTok, nil).want(t, 200)
+	if num(r.data(), "order", "deliveryAddress", "location", "latitude") != 18.5301 || num(r.data(), "order", "deliveryAddress", "location", "longitude") != 73.8472 {
+		t.Errorf("drop point: got %v", dig(r.data(), "order", "deliveryAddress"))
+	}
+}
