@@ -84,9 +84,19 @@ export function normalizeOrder(src) {
     paymentMethod: o.paymentMethod || '',
     paymentStatus: o.paymentStatus || '',
     address: o.deliveryAddress || null,
+    drop: dropOf(o.deliveryAddress),
     instructions: o.orderInstructions || '',
     history: Array.isArray(o.statusHistory) ? o.statusHistory : [],
   };
+}
+
+/** dropOf reads an order's drop point {lat, lng} from deliveryAddress.location, or null. */
+function dropOf(a) {
+  const l = a && typeof a === 'object' && a.location;
+  const lat = Number(l && l.latitude);
+  const lng = Number(l && l.longitude);
+  if (!l || !Number.isFinite(lat) || !Number.isFinite(lng) || Math.abs(lat) > 90 || Math.abs(lng) > 180) return null;
+  return { lat, lng };
 }
 
 function numOrNull(v) {
@@ -133,7 +143,14 @@ export class Board {
   merge(old, row) {
     if (!old) return row;
     const status = isForward(old.status, row.status) ? row.status : old.status;
-    return { ...old, ...row, status, agent: row.agent || old.agent, items: row.items.length ? row.items : old.items };
+    return {
+      ...old,
+      ...row,
+      status,
+      agent: row.agent || old.agent,
+      items: row.items.length ? row.items : old.items,
+      drop: row.drop || old.drop, // socket payloads carry the address without its drop point
+    };
   }
 
   /**
@@ -321,4 +338,76 @@ export function addressText(a) {
   if (!a) return '';
   if (typeof a === 'string') return a;
   return [a.street, a.city, a.state, a.pincode].filter(Boolean).join(', ');
+}
+
+/** DELIVERING are the statuses of orders on their way: the live map's deliveries. */
+export const DELIVERING = new Set(['assigned', 'out_for_delivery']);
+
+/**
+ * liveMap returns what the live map draws: every active delivery (assigned or out for delivery)
+ * with its drop point and its agent's last position, and per agent one trail: the path of the
+ * agent's most recently moving delivery.
+ */
+export function liveMap(board) {
+  const deliveries = [];
+  const agents = new Map();
+  for (const id of board.ids) {
+    const o = board.orders.get(id);
+    if (!o || !DELIVERING.has(o.status)) continue;
+    const path = board.paths.get(id) || [];
+    const agentId = (o.agent && (o.agent.id || o.agent.name)) || `order-${id}`;
+    const agentName = (o.agent && o.agent.name) || 'Agent';
+    const last = path.length ? path[path.length - 1] : null;
+    deliveries.push({ id, number: o.number, drop: o.drop || null, agentId, agentName, last });
+    if (!last) continue;
+    const at = Date.parse(last.at) || 0;
+    const cur = agents.get(agentId);
+    if (!cur || at >= cur.at) agents.set(agentId, { id: agentId, name: agentName, orderId: id, trail: path, at });
+  }
+  return { deliveries, agents: [...agents.values()] };
+}
+
+/**
+ * bumpFigures applies one live event to today's figures (the stats of GET /dashboard/overview)
+ * and returns the new stats, or the same object when the event changes nothing it can count.
+ * The server's figures replace these on the next refresh; this only keeps the strip live.
+ */
+export function bumpFigures(stats, name, payload, { added = false } = {}) {
+  if (!stats) return stats;
+  const s = { ...stats };
+  switch (name) {
+    case 'order:new':
+      if (!added) return stats;
+      s.todayOrders = (s.todayOrders || 0) + 1;
+      s.totalOrders = (s.totalOrders || 0) + 1;
+      s.pendingOrders = (s.pendingOrders || 0) + 1;
+      return s;
+    case 'payment:received': {
+      const amount = Number(payload && payload.amount);
+      if (!Number.isFinite(amount) || amount <= 0) return stats;
+      s.todayRevenue = Math.round(((s.todayRevenue || 0) + amount) * 100) / 100;
+      s.totalRevenue = Math.round(((s.totalRevenue || 0) + amount) * 100) / 100;
+      return s;
+    }
+  }
+  return stats;
+}
+
+/** trend describes today against yesterday: "▲ 3 vs yesterday", "same as yesterday". */
+export function trend(today, yesterday, fmt = String) {
+  const d = (Number(today) || 0) - (Number(yesterday) || 0);
+  if (Math.abs(d) < 0.005) return 'same as yesterday';
+  return `${d > 0 ? '▲' : '▼'} ${fmt(Math.abs(Math.round(d * 100) / 100))} vs yesterday`;
+}
+
+/** opsLine renders GET /presence: replicas, sockets by role, events per second. */
+export function opsLine(p) {
+  const c = p && p.cluster;
+  if (!c) return 'Realtime status unavailable';
+  const roles = c.roles || {};
+  const n = (r) => (roles[r] && roles[r].sockets) || 0;
+  const replicas = Array.isArray(c.gateways) ? c.gateways.length : 0;
+  const eps = Number(c.eventsPerSecond) || 0;
+  return `${replicas} gateway replica${replicas === 1 ? '' : 's'} · sockets: ${n('admin')} admin, ${n('delivery')} delivery, ` +
+    `${n('customer')} customer, ${c.unregisteredSockets || 0} unregistered · ${eps.toFixed(eps < 10 ? 1 : 0)} events/s`;
 }
