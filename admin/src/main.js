@@ -241,6 +241,7 @@ function connect() {
     if (selectedId) s.emit('join:order', selectedId);
     joined.clear(); // a new connection is in no room: join the deliveries again for their positions
     renderMap();
+    loadOps();
     // Anything that happened while we were away is in the REST state; fetch it once.
     if (connectedOnce) refreshAll();
     connectedOnce = true;
@@ -819,8 +820,10 @@ function renderMap() {
     const [x, y] = posOf(last);
     heads.push(svg('circle', { cx: x, cy: y, r: 8, fill: color, class: 'map-agent', 'data-testid': 'map-agent',
       'data-agent-id': a.id, 'data-lat': last.lat, 'data-lng': last.lng }, `${a.name} at ${last.lat.toFixed(5)}, ${last.lng.toFixed(5)}`));
-    // Below the marker near the top edge, so the name stays inside the map.
-    const label = svg('text', { x: Math.min(x + 11, MAP_W - 90), y: y < 30 ? y + 22 : y - 10, class: 'map-label' });
+    // The name goes above the marker, or below it when the drop point or the top edge is above.
+    const drop = m.deliveries.find((d) => d.id === a.orderId)?.drop;
+    const dropAbove = drop && posOf(drop)[1] < y;
+    const label = svg('text', { x: Math.min(x + 11, MAP_W - 90), y: y < 30 || dropAbove ? y + 22 : y - 10, class: 'map-label' });
     label.textContent = a.name;
     heads.push(label);
   }

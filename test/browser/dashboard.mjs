@@ -504,6 +504,9 @@ async function main() {
     await expectVisible(page.locator(`[data-testid=details][data-order-id="${order._id}"]`), 'details of the tracked order', 3000);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=track-points]').textContent) >= 3, null, { timeout: 5000 });
     await page.getByTestId('business-toggle').focus();
+    // The ops line counts this board once the restarted gateways have refreshed their presence.
+    await page.waitForFunction(() => /sockets: [1-9]\d* admin/.test(document.querySelector('[data-testid=ops-text]').textContent), null, { timeout: 30000 })
+      .catch(async () => console.log(`     (ops line not refreshed within 30 s: ${await text('ops-text')})`));
     for (const file of SCREENSHOTS) {
       mkdirSync(dirname(file), { recursive: true });
       await page.screenshot({ path: file });
