@@ -10,7 +10,7 @@ import {
   Board,
   STATUS_LABEL,
   addressText,
-  bumpFigures,
+  Figures,
   itemsSummary,
   liveMap,
   money,
@@ -81,8 +81,9 @@ let selectedId = '';
 let business = null;
 const rowEls = new Map(); // order id -> <tr>
 const fetching = new Set(); // order ids being fetched because an event named an unknown order
-let stats = null; // today's figures (GET /dashboard/overview data.stats), bumped live
-let statsAt = null; // when the server computed them, and whether they came from its cache
+let figures = new Figures(); // today's figures: the server's plus the live events since
+let stats = null; // the figures shown
+let statsAt = null; // when the server computed its part, and whether it came from its cache
 let figuresTimer = 0; // a pending throttled refresh of the figures
 let glanceTimers = []; // intervals of the figures and the ops line
 const joined = new Set(); // delivering orders whose room we joined (their last position comes back)
@@ -155,6 +156,7 @@ function signOut(message) {
     socket = null;
   }
   board = new Board();
+  figures = new Figures();
   stats = null;
   for (const t of glanceTimers) clearInterval(t);
   glanceTimers = [];
@@ -180,11 +182,12 @@ function start() {
   connect();
   refreshAll();
   loadOps();
-  glanceTimers = [setInterval(loadOps, 10000), setInterval(() => loadFigures(false), 60000)];
+  glanceTimers = [setInterval(loadOps, 10000), setInterval(loadFigures, 30000)];
   el.tbody.closest('section').focus();
 }
 
 async function refreshAll() {
+  // Fresh figures: events from before the login or during an outage were never seen here.
   await Promise.all([loadOrders(), loadAgents(), loadBusiness(), loadFigures(true)]);
 }
 
@@ -274,7 +277,7 @@ function connect() {
     const r = board.apply('order:new', p);
     if (!r) return;
     if (r.added) {
-      setStats(bumpFigures(stats, 'order:new', p, { added: true }));
+      setStats(figures.orderPlaced(p.timestamp || p.createdAt));
       scheduleFigures();
       showAdded(r, true);
       beep();
@@ -302,10 +305,12 @@ function connect() {
 }
 
 function onOrderEvent(name, p) {
-  if (name === 'payment:received') setStats(bumpFigures(stats, name, p));
+  if (name === 'payment:received') setStats(figures.paid(p && p.amount, p && p.timestamp));
   scheduleFigures();
+  const prev = statusOf(p);
   const r = board.apply(name, p);
   if (!r) return;
+  countStatus(prev, r.id, p && p.timestamp);
   if (r.unknown) {
     fetchUnknown(r.id);
     return;
@@ -468,8 +473,11 @@ async function accept(id, button) {
 }
 
 function applyRest(data) {
+  const prev = statusOf(data);
   const r = board.upsert(data, { top: false });
   if (!r) return;
+  const o = (data && data.order) || data;
+  countStatus(prev, r.id, o && o.updatedAt);
   if (r.added) showAdded(r, false);
   else renderRow(r.id, true);
   renderCounts();
@@ -671,37 +679,52 @@ function renderAgents() {
     el.agentsList.append(li);
   }
   if (selectedId) renderAssignOptions();
-  if (stats && board.agents.size) setStats({ ...stats, agentsOnline: board.onlineAgents().length });
+  if (stats) setStats(stats);
 }
 
 // ---- at a glance: today's figures, the ops line ------------------------------------------------
 
-/** loadFigures fetches today's figures; fresh bypasses the server's brief cache. */
-async function loadFigures(fresh) {
+/**
+ * loadFigures fetches today's figures. Between logins and reconnects the server's brief cache is
+ * fine: Figures re-applies the live events newer than the answer, so busy boards do not force
+ * recomputations (on FerretDB each one scans all orders through orderapi's one connection).
+ */
+async function loadFigures(fresh = false) {
   try {
     const data = await api.overview(fresh);
     if (!session || !data || !data.stats) return;
     statsAt = { at: data.stats.lastUpdated || data.lastUpdated, cached: !!data.fromCache };
-    setStats(data.stats);
+    setStats(figures.load(data.stats));
   } catch (err) {
     el.figuresUpdated.textContent = `figures unavailable: ${err.message}`;
   }
 }
 
-/**
- * scheduleFigures refreshes the figures from the server shortly after live events, at most once
- * per 1.5 s however busy the shop is; meanwhile the strip shows the events counted locally.
- */
+/** scheduleFigures reloads the figures a few seconds after live events, at most once per 5 s. */
 function scheduleFigures() {
   if (figuresTimer || !session) return;
   figuresTimer = setTimeout(() => {
     figuresTimer = 0;
-    loadFigures(true);
-  }, 1500);
+    loadFigures();
+  }, 5000);
+}
+
+/** statusOf is the board's status of the order an event or REST answer names, before applying it. */
+function statusOf(p) {
+  const o = p && typeof p === 'object' ? p.order || p : null;
+  const id = o && (o.orderId || o._id || o.id);
+  return id ? board.orders.get(String(id))?.status : undefined;
+}
+
+/** countStatus counts a status change of order id on the figures (from is the status before). */
+function countStatus(from, id, at) {
+  const to = board.orders.get(id)?.status;
+  if (from && to && from !== to) setStats(figures.statusChanged(from, to, at));
 }
 
 function setStats(next) {
   if (!next) return;
+  if (board.agents.size) next = { ...next, agentsOnline: board.onlineAgents().length };
   const prev = stats;
   stats = next;
   const show = (name, value, sub) => {
@@ -722,7 +745,7 @@ function setStats(next) {
   show('active', String(next.activeDeliveries ?? 0), `${next.deliveredToday ?? 0} delivered today`);
   show('agents', String(next.agentsOnline ?? 0));
   if (statsAt) {
-    el.figuresUpdated.textContent = `Figures computed ${timeText(statsAt.at)}${statsAt.cached ? ' (server cache)' : ''}; new orders and payments count at once.`;
+    el.figuresUpdated.textContent = `Figures of ${timeText(statsAt.at)}${statsAt.cached ? ' (server cache)' : ''} plus the live events since.`;
   }
 }
 

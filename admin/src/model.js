@@ -368,29 +368,86 @@ export function liveMap(board) {
 }
 
 /**
- * bumpFigures applies one live event to today's figures (the stats of GET /dashboard/overview)
- * and returns the new stats, or the same object when the event changes nothing it can count.
- * The server's figures replace these on the next refresh; this only keeps the strip live.
+ * Figures are today's figures on the strip: the server's (GET /dashboard/overview stats, computed
+ * at stats.lastUpdated, maybe from its cache) plus the live events that happened after that moment.
+ * Each reload replaces the base and keeps only the later events, so a cached or slow answer never
+ * undoes what the board already counted, and nothing is counted twice. Event times come from the
+ * events' own timestamp (set by the server), so both sides use the server's clock.
  */
-export function bumpFigures(stats, name, payload, { added = false } = {}) {
-  if (!stats) return stats;
-  const s = { ...stats };
-  switch (name) {
-    case 'order:new':
-      if (!added) return stats;
-      s.todayOrders = (s.todayOrders || 0) + 1;
-      s.totalOrders = (s.totalOrders || 0) + 1;
-      s.pendingOrders = (s.pendingOrders || 0) + 1;
-      return s;
-    case 'payment:received': {
-      const amount = Number(payload && payload.amount);
-      if (!Number.isFinite(amount) || amount <= 0) return stats;
-      s.todayRevenue = Math.round(((s.todayRevenue || 0) + amount) * 100) / 100;
-      s.totalRevenue = Math.round(((s.totalRevenue || 0) + amount) * 100) / 100;
-      return s;
-    }
+export class Figures {
+  constructor(maxEvents = 2000) {
+    this.base = null;
+    this.baseAt = 0;
+    this.events = []; // {at, kind, ...}
+    this.maxEvents = maxEvents;
   }
-  return stats;
+
+  /** load sets the server's figures; returns the figures now shown. */
+  load(stats) {
+    if (!stats) return this.current();
+    const at = Date.parse(stats.lastUpdated) || 0;
+    if (this.base && at < this.baseAt) return this.current(); // an older answer arrived late
+    this.base = stats;
+    this.baseAt = at;
+    this.events = this.events.filter((e) => e.at > at);
+    return this.current();
+  }
+
+  /** orderPlaced counts a new order (order:new of an order not yet on the board). */
+  orderPlaced(at) {
+    return this.add({ at: timeOf(at), kind: 'placed' });
+  }
+
+  /** statusChanged counts a status change the board saw (from → to, both known). */
+  statusChanged(from, to, at) {
+    if (!from || !to || from === to) return this.current();
+    return this.add({ at: timeOf(at), kind: 'status', from, to });
+  }
+
+  /** paid counts a payment:received amount. */
+  paid(amount, at) {
+    const a = Number(amount);
+    if (!Number.isFinite(a) || a <= 0) return this.current();
+    return this.add({ at: timeOf(at), kind: 'paid', amount: a });
+  }
+
+  add(e) {
+    if (e.at <= this.baseAt) return this.current(); // already in the server's figures
+    this.events.push(e);
+    if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+    return this.current();
+  }
+
+  /** current returns the base plus the later events, or null before the first load. */
+  current() {
+    if (!this.base) return null;
+    const s = { ...this.base };
+    const inc = (k, d) => {
+      s[k] = Math.max(0, (Number(s[k]) || 0) + d);
+    };
+    for (const e of this.events) {
+      if (e.kind === 'placed') {
+        inc('todayOrders', 1);
+        inc('totalOrders', 1);
+        inc('pendingOrders', 1);
+      } else if (e.kind === 'paid') {
+        s.todayRevenue = Math.round(((Number(s.todayRevenue) || 0) + e.amount) * 100) / 100;
+        s.totalRevenue = Math.round(((Number(s.totalRevenue) || 0) + e.amount) * 100) / 100;
+      } else if (e.kind === 'status') {
+        if (e.from === 'pending') inc('pendingOrders', -1);
+        const was = e.from === 'assigned' || e.from === 'out_for_delivery';
+        const is = e.to === 'assigned' || e.to === 'out_for_delivery';
+        if (was !== is) inc('activeDeliveries', is ? 1 : -1);
+        if (e.to === 'delivered') inc('deliveredToday', 1);
+      }
+    }
+    return s;
+  }
+}
+
+function timeOf(v) {
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : Date.now();
 }
 
 /** trend describes today against yesterday: "▲ 3 vs yesterday", "same as yesterday". */

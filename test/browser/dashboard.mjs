@@ -496,6 +496,12 @@ async function main() {
     await control('start-gateways');
     await expectVisible(page.locator('[data-testid=connection][data-state=connected]'), 'indicator "connected" after the gateways came back', 20000);
     await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${missed._id}"]`), `order ${missed.orderNumber} placed during the outage`, 5000);
+    // The figures catch up too: the live order and the one placed during the outage.
+    try {
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=fig-orders-value]').textContent) === n, ordersBefore + 2, { timeout: 5000 });
+    } catch {
+      throw new StepError(`orders today after the reconnect: got ${await text('fig-orders-value')}, want ${ordersBefore + 2}`);
+    }
   });
 
   await step('screenshots', async () => {
