@@ -1,7 +1,7 @@
 // Unit tests of the at-a-glance helpers: live map model, live figures, ops line. npm test
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Board, bumpFigures, liveMap, opsLine, trend } from '../src/model.js';
+import { Board, Figures, liveMap, opsLine, trend } from '../src/model.js';
 
 const order = (id, status, extra = {}) => ({
   _id: id,
@@ -40,13 +40,40 @@ test('liveMap draws active deliveries with drop points and one trail per agent',
   assert.deepEqual(liveMap(b).deliveries.find((d) => d.id === 'o1').drop, { lat: 18.53, lng: 73.85 });
 });
 
-test('bumpFigures counts new orders and payments, once', () => {
-  const s = { todayOrders: 2, totalOrders: 10, pendingOrders: 1, todayRevenue: 100, totalRevenue: 900 };
-  assert.deepEqual(bumpFigures(s, 'order:new', {}, { added: true }), { ...s, todayOrders: 3, totalOrders: 11, pendingOrders: 2 });
-  assert.equal(bumpFigures(s, 'order:new', {}, { added: false }), s, 'a duplicate order:new changes nothing');
-  assert.equal(bumpFigures(s, 'payment:received', { amount: 49.5 }).todayRevenue, 149.5);
-  assert.equal(bumpFigures(s, 'payment:received', { amount: 'x' }), s);
-  assert.equal(bumpFigures(null, 'order:new', {}, { added: true }), null);
+test('Figures: server figures plus the live events after them, never twice', () => {
+  const f = new Figures();
+  assert.equal(f.orderPlaced('2026-12-07T10:00:05.000Z'), null, 'nothing to show before the first load');
+  const at = (s) => `2026-12-07T10:00:${s}.000Z`;
+  const base = { todayOrders: 2, totalOrders: 10, pendingOrders: 1, activeDeliveries: 0, deliveredToday: 0,
+    todayRevenue: 100, totalRevenue: 900, lastUpdated: at('10') };
+  assert.deepEqual(f.load(base), base);
+
+  f.orderPlaced(at('05')); // before the server's figures: already counted there
+  let s = f.orderPlaced(at('12'));
+  assert.equal(s.todayOrders, 3);
+  assert.equal(s.pendingOrders, 2);
+  s = f.statusChanged('pending', 'accepted', at('13'));
+  assert.equal(s.pendingOrders, 1);
+  s = f.statusChanged('accepted', 'assigned', at('14'));
+  assert.equal(s.activeDeliveries, 1);
+  s = f.statusChanged('assigned', 'out_for_delivery', at('15'));
+  assert.equal(s.activeDeliveries, 1, 'still on the way');
+  s = f.paid(49.5, at('16'));
+  assert.equal(s.todayRevenue, 149.5);
+  s = f.statusChanged('out_for_delivery', 'delivered', at('17'));
+  assert.equal(s.activeDeliveries, 0);
+  assert.equal(s.deliveredToday, 1);
+  assert.equal(f.paid('x', at('18')).todayRevenue, 149.5);
+  assert.equal(f.statusChanged('delivered', 'delivered', at('18')).deliveredToday, 1);
+
+  // A cached answer computed at :14 holds the events up to :14; the later ones stay on top.
+  s = f.load({ ...base, todayOrders: 3, pendingOrders: 1, activeDeliveries: 1, lastUpdated: at('14') });
+  assert.equal(s.todayOrders, 3, 'the order of :12 is not counted twice');
+  assert.equal(s.activeDeliveries, 0);
+  assert.equal(s.todayRevenue, 149.5);
+  assert.equal(s.deliveredToday, 1);
+  // An older answer arriving late changes nothing.
+  assert.deepEqual(f.load({ ...base, lastUpdated: at('11') }), s);
 });
 
 test('trend and opsLine read well', () => {

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
@@ -94,8 +95,10 @@ func handleRegisterDeviceToken(tokens *store.DeviceTokens) apiFunc {
 // answers the same 404 as an unknown one, so tokens cannot be probed.
 func handleRemoveDeviceToken(tokens *store.DeviceTokens) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		raw := urlParam(r, "token")
-		if raw == "" {
+		// The app sends encodeURIComponent(token): FCM tokens hold ":" and Expo
+		// tokens "[" and "]", which chi hands over still escaped.
+		raw, err := url.PathUnescape(urlParam(r, "token"))
+		if err != nil || raw == "" {
 			return apperr.Invalidf("Token parameter is required")
 		}
 		t, err := tokens.DeviceTokenByToken(r.Context(), raw)

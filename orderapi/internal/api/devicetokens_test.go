@@ -74,6 +74,11 @@ func TestDeviceTokens(t *testing.T) {
 		t.Errorf("admin removal: got %s", r)
 	}
 	e.do("DELETE", path, cTok, nil).want(t, 200) // removing again is harmless
+	// The app's logout sends encodeURIComponent(token): ":" of FCM, "[" and "]" of Expo escaped.
+	expo := "ExponentPushToken[yyyyyyyyyyyyyyyyyyyyyy]"
+	e.do("POST", "/api/v1/device-tokens", cTok, map[string]any{"token": expo, "deviceType": "android"}).want(t, 201)
+	e.do("DELETE", "/api/v1/device-tokens/"+encodeURIComponent(expo), cTok, nil).want(t, 200)
+	e.do("DELETE", "/api/v1/device-tokens/"+encodeURIComponent(tok), cTok, nil).want(t, 200)
 	if l := e.do("GET", "/api/v1/device-tokens", cTok, nil).want(t, 200); num(l.body, "count") != 1 {
 		t.Errorf("after removal: got %s, want 1 active token", l)
 	}
@@ -93,4 +98,9 @@ func TestDeviceTokens(t *testing.T) {
 	if l := e.do("GET", "/api/v1/device-tokens", otherTok, nil).want(t, 200); num(l.body, "count") != 1 {
 		t.Errorf("someone else's logout: got %s, want the other user's token kept", l)
 	}
+}
+
+// encodeURIComponent escapes like JavaScript's (what the app's logout uses).
+func encodeURIComponent(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
