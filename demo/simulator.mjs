@@ -147,6 +147,7 @@ class Simulator {
     this.agents = [];
     this.sockets = [];
     this.flows = new Map(); // order id -> promise of the order's life, for orders in flight
+    this.routes = new Map(); // order id -> the planned GPS route; its last point is the drop point
     this.waitingForAgent = []; // resolvers of orders waiting for a free agent
     this.products = [];
     this.stopPlacing = new AbortController();
@@ -341,11 +342,15 @@ class Simulator {
         if (p.pricing && typeof p.pricing === 'object') item.size = pick(Object.keys(p.pricing));
         await this.api('POST', '/cart/items', item, customer.token);
       }
+      // The route is chosen now so that the order carries its drop point (the board's live map).
+      const route = deliveryPath(this.cfg.pathSteps);
+      const drop = route[route.length - 1];
       order = await this.api(
         'POST',
         '/orders/from-cart',
         {
           deliveryAddress: {
+            location: { latitude: drop.latitude, longitude: drop.longitude },
             street: `${1 + Math.floor(Math.random() * 200)} ${pick(STREETS)}`,
             city: 'Pune',
             state: 'Maharashtra',
@@ -357,6 +362,7 @@ class Simulator {
         },
         customer.token,
       );
+      if (order && order._id) this.routes.set(order._id, route);
     } catch (e) {
       if (!this.abort.signal.aborted) this.error(`customer ${customer.email} placing an order: ${e.message}`);
       return;
@@ -405,7 +411,8 @@ class Simulator {
     const id = order._id || order.id;
     await sleep(1500 + Math.random() * 1500, signal); // ride to the shop, pick up
     await this.api('PATCH', `/orders/${id}/status`, { status: 'out_for_delivery' }, agent.token);
-    const path = deliveryPath(this.cfg.pathSteps);
+    const path = this.routes.get(id) || deliveryPath(this.cfg.pathSteps);
+    this.routes.delete(id);
     for (const p of path) {
       this.sendLocation(agent, order, p);
       await sleep(this.cfg.gpsInterval * 1000, signal);

@@ -19,14 +19,14 @@ export class ApiError extends Error {
  * getToken supplies the bearer token; onUnauthorized is called on a 401 from an authenticated call.
  */
 export function createApi({ getToken, onUnauthorized = () => {} }) {
-  async function request(method, path, body) {
+  async function request(method, path, body, { base = BASE, raw = false } = {}) {
     const headers = { Accept: 'application/json' };
     const token = getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
     try {
-      res = await fetch(BASE + path, {
+      res = await fetch(base + path, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -48,6 +48,7 @@ export function createApi({ getToken, onUnauthorized = () => {} }) {
       if (res.status === 401 && token) onUnauthorized(msg);
       throw new ApiError(res.status, msg, json);
     }
+    if (raw) return json;
     return json ? json.data : undefined;
   }
 
@@ -61,6 +62,10 @@ export function createApi({ getToken, onUnauthorized = () => {} }) {
     assign: (id, deliveryAgentId) =>
       request('PATCH', `/orders/${encodeURIComponent(id)}/assign-delivery`, { deliveryAgentId }),
     listAgents: () => request('GET', '/users/delivery-agents/all'),
+    // fresh skips the server's brief cache (the app's pull-to-refresh parameter).
+    overview: (fresh) => request('GET', `/dashboard/overview${fresh ? `?refresh=${Date.now()}` : ''}`),
+    // GET /presence is the gateways' (admin token), outside /api/v1 and its envelope.
+    presence: () => request('GET', '/presence', undefined, { base: '', raw: true }),
     getBusiness: () => request('GET', '/business/status'),
     setBusiness: (isOpen, message) =>
       request('PATCH', '/business/status', message ? { isOpen, message } : { isOpen }),

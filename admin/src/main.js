@@ -10,9 +10,13 @@ import {
   Board,
   STATUS_LABEL,
   addressText,
+  Figures,
   itemsSummary,
+  liveMap,
   money,
+  opsLine,
   project,
+  trend,
 } from './model.js';
 
 const SESSION_KEY = 'fph-admin-session';
@@ -56,7 +60,19 @@ const el = {
   trackPoints: $('track-points'),
   trackPos: $('track-pos'),
   agentsList: $('agents-list'),
+  figures: document.querySelectorAll('[data-testid=figures] .figure'),
+  opsText: $('ops-text'),
+  figuresUpdated: $('figures-updated'),
+  mapCount: $('map-count'),
+  mapGrid: $('map-grid'),
+  mapLinks: $('map-links'),
+  mapTrails: $('map-trails'),
+  mapDrops: $('map-drops'),
+  mapAgents: $('map-agents'),
+  mapList: $('map-list'),
 };
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const fig = (name) => ({ tile: byTestId(`fig-${name}`), value: byTestId(`fig-${name}-value`), sub: byTestId(`fig-${name}-sub`) });
 
 let session = readSession();
 let board = new Board();
@@ -65,6 +81,13 @@ let selectedId = '';
 let business = null;
 const rowEls = new Map(); // order id -> <tr>
 const fetching = new Set(); // order ids being fetched because an event named an unknown order
+let figures = new Figures(); // today's figures: the server's plus the live events since
+let stats = null; // the figures shown
+let statsAt = null; // when the server computed its part, and whether it came from its cache
+let figuresTimer = 0; // a pending throttled refresh of the figures
+let glanceTimers = []; // intervals of the figures and the ops line
+const joined = new Set(); // delivering orders whose room we joined (their last position comes back)
+const dropFetched = new Set(); // delivering orders fetched once for their drop point
 
 const api = createApi({
   getToken: () => session && session.token,
@@ -133,6 +156,15 @@ function signOut(message) {
     socket = null;
   }
   board = new Board();
+  figures = new Figures();
+  stats = null;
+  for (const t of glanceTimers) clearInterval(t);
+  glanceTimers = [];
+  clearTimeout(figuresTimer);
+  figuresTimer = 0;
+  joined.clear();
+  dropFetched.clear();
+  renderMap();
   rowEls.clear();
   el.tbody.replaceChildren();
   closeDetails();
@@ -149,17 +181,21 @@ function start() {
   renderCounts();
   connect();
   refreshAll();
+  loadOps();
+  glanceTimers = [setInterval(loadOps, 10000), setInterval(loadFigures, 30000)];
   el.tbody.closest('section').focus();
 }
 
 async function refreshAll() {
-  await Promise.all([loadOrders(), loadAgents(), loadBusiness()]);
+  // Fresh figures: events from before the login or during an outage were never seen here.
+  await Promise.all([loadOrders(), loadAgents(), loadBusiness(), loadFigures(true)]);
 }
 
 async function loadOrders() {
   try {
     board.load(await api.listOrders());
     renderAllRows();
+    renderMap();
   } catch (err) {
     flash(`Could not load orders: ${err.message}`);
   }
@@ -170,6 +206,7 @@ async function loadAgents() {
     const data = await api.listAgents();
     board.setAgents((data && data.agents) || []);
     renderAgents();
+    renderMap();
   } catch (err) {
     flash(`Could not load delivery agents: ${err.message}`);
   }
@@ -205,6 +242,9 @@ function connect() {
     setConn('connected', 'Live');
     s.emit('register', { userId: session.user.id, role: 'admin' });
     if (selectedId) s.emit('join:order', selectedId);
+    joined.clear(); // a new connection is in no room: join the deliveries again for their positions
+    renderMap();
+    loadOps();
     // Anything that happened while we were away is in the REST state; fetch it once.
     if (connectedOnce) refreshAll();
     connectedOnce = true;
@@ -237,6 +277,8 @@ function connect() {
     const r = board.apply('order:new', p);
     if (!r) return;
     if (r.added) {
+      setStats(figures.orderPlaced(p.timestamp || p.createdAt));
+      scheduleFigures();
       showAdded(r, true);
       beep();
       el.announce.textContent = `New order ${r.row.number} from ${r.row.customer}, ${money(r.row.total)}.`;
@@ -249,6 +291,7 @@ function connect() {
   }
   s.on('delivery:agent:status:update', (p) => {
     if (board.agentStatus(p)) renderAgents();
+    scheduleFigures();
   });
   s.on('delivery:location:update', (p) => {
     const r = board.location(p);
@@ -256,19 +299,25 @@ function connect() {
     const tr = rowEls.get(r.id);
     if (tr) tr.dataset.tracking = 'true';
     if (r.id === selectedId) renderTracking();
+    renderMap();
   });
   s.on('business:status:update', (p) => setBusiness(p));
 }
 
 function onOrderEvent(name, p) {
+  if (name === 'payment:received') setStats(figures.paid(p && p.amount, p && p.timestamp));
+  scheduleFigures();
+  const prev = statusOf(p);
   const r = board.apply(name, p);
   if (!r) return;
+  countStatus(prev, r.id, p && p.timestamp);
   if (r.unknown) {
     fetchUnknown(r.id);
     return;
   }
   renderRow(r.id, true);
   renderCounts();
+  renderMap();
   if (r.id === selectedId) renderDetails();
 }
 
@@ -278,6 +327,7 @@ async function fetchUnknown(id) {
   try {
     const r = board.upsert(await api.getOrder(id));
     if (r && r.added) showAdded(r, false);
+    renderMap();
   } catch {
     // An order we may not see (or that vanished) is simply not shown.
   } finally {
@@ -423,11 +473,15 @@ async function accept(id, button) {
 }
 
 function applyRest(data) {
+  const prev = statusOf(data);
   const r = board.upsert(data, { top: false });
   if (!r) return;
+  const o = (data && data.order) || data;
+  countStatus(prev, r.id, o && o.updatedAt);
   if (r.added) showAdded(r, false);
   else renderRow(r.id, true);
   renderCounts();
+  renderMap();
   if (r.id === selectedId) renderDetails();
 }
 
@@ -625,6 +679,221 @@ function renderAgents() {
     el.agentsList.append(li);
   }
   if (selectedId) renderAssignOptions();
+  if (stats) setStats(stats);
+}
+
+// ---- at a glance: today's figures, the ops line ------------------------------------------------
+
+/**
+ * loadFigures fetches today's figures. Between logins and reconnects the server's brief cache is
+ * fine: Figures re-applies the live events newer than the answer, so busy boards do not force
+ * recomputations (on FerretDB each one scans all orders through orderapi's one connection).
+ */
+async function loadFigures(fresh = false) {
+  try {
+    const data = await api.overview(fresh);
+    if (!session || !data || !data.stats) return;
+    statsAt = { at: data.stats.lastUpdated || data.lastUpdated, cached: !!data.fromCache };
+    setStats(figures.load(data.stats));
+  } catch (err) {
+    el.figuresUpdated.textContent = `figures unavailable: ${err.message}`;
+  }
+}
+
+/** scheduleFigures reloads the figures a few seconds after live events, at most once per 5 s. */
+function scheduleFigures() {
+  if (figuresTimer || !session) return;
+  figuresTimer = setTimeout(() => {
+    figuresTimer = 0;
+    loadFigures();
+  }, 5000);
+}
+
+/** statusOf is the board's status of the order an event or REST answer names, before applying it. */
+function statusOf(p) {
+  const o = p && typeof p === 'object' ? p.order || p : null;
+  const id = o && (o.orderId || o._id || o.id);
+  return id ? board.orders.get(String(id))?.status : undefined;
+}
+
+/** countStatus counts a status change of order id on the figures (from is the status before). */
+function countStatus(from, id, at) {
+  const to = board.orders.get(id)?.status;
+  if (from && to && from !== to) setStats(figures.statusChanged(from, to, at));
+}
+
+function setStats(next) {
+  if (!next) return;
+  if (board.agents.size) next = { ...next, agentsOnline: board.onlineAgents().length };
+  const prev = stats;
+  stats = next;
+  const show = (name, value, sub) => {
+    const f = fig(name);
+    if (!f.value) return;
+    if (f.value.textContent !== value && prev) {
+      f.tile.classList.remove('bumped');
+      void f.tile.offsetWidth;
+      f.tile.classList.add('bumped');
+    }
+    f.value.textContent = value;
+    f.tile.dataset.value = value;
+    if (f.sub && sub !== undefined) f.sub.textContent = sub;
+  };
+  show('orders', String(next.todayOrders ?? 0), trend(next.todayOrders, next.yesterdayOrders));
+  show('revenue', money(next.todayRevenue), trend(next.todayRevenue, next.yesterdayRevenue, money));
+  show('pending', String(next.pendingOrders ?? 0));
+  show('active', String(next.activeDeliveries ?? 0), `${next.deliveredToday ?? 0} delivered today`);
+  show('agents', String(next.agentsOnline ?? 0));
+  if (statsAt) {
+    el.figuresUpdated.textContent = `Figures of ${timeText(statsAt.at)}${statsAt.cached ? ' (server cache)' : ''} plus the live events since.`;
+  }
+}
+
+async function loadOps() {
+  try {
+    el.opsText.textContent = opsLine(await api.presence());
+  } catch (err) {
+    el.opsText.textContent = `Realtime status unavailable (${err.message})`;
+  }
+}
+
+// ---- live map ------------------------------------------------------------------------------
+
+const MAP_W = 720;
+const MAP_H = 220;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const AGENT_COLORS = ['#1f5fa8', '#0d6e5f', '#7a3fb0', '#a15c00', '#b3261e', '#2f4f1f'];
+
+function colorOf(agentId) {
+  let h = 0;
+  for (const ch of String(agentId)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return AGENT_COLORS[h % AGENT_COLORS.length];
+}
+
+function svg(tag, attrs, title) {
+  const n = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+  if (title) {
+    const t = document.createElementNS(SVG_NS, 'title');
+    t.textContent = title;
+    n.append(t);
+  }
+  return n;
+}
+
+/** km is the great-circle distance between two {lat, lng} points. */
+function km(a, b) {
+  const r = Math.PI / 180;
+  const h = Math.sin(((b.lat - a.lat) * r) / 2) ** 2 +
+    Math.cos(a.lat * r) * Math.cos(b.lat * r) * Math.sin(((b.lng - a.lng) * r) / 2) ** 2;
+  return 12742 * Math.asin(Math.sqrt(h));
+}
+
+/**
+ * renderMap redraws the live map from the board: trails and last positions of the agents, the
+ * drop points, a dashed line from each agent to its drop point, and the same facts as a list.
+ * It also asks for what is missing: the room of each delivery (its last known position comes
+ * back) and, once, the order itself when its drop point is unknown.
+ */
+function renderMap() {
+  const m = liveMap(board);
+  if (socket && socket.connected) {
+    for (const d of m.deliveries) {
+      if (!joined.has(d.id)) {
+        joined.add(d.id);
+        socket.emit('join:order', d.id);
+      }
+    }
+  }
+  for (const d of m.deliveries) {
+    if (!d.drop && !dropFetched.has(d.id)) {
+      dropFetched.add(d.id);
+      fetchDrop(d.id);
+    }
+  }
+
+  const pts = [];
+  for (const d of m.deliveries) if (d.drop) pts.push(d.drop);
+  for (const a of m.agents) pts.push(...a.trail);
+  const xy = project(pts, MAP_W, MAP_H, 30, 0.01);
+  const at = new Map(pts.map((p, i) => [p, xy[i]]));
+  const posOf = (p) => at.get(p);
+
+  const links = [];
+  const drops = [];
+  for (const d of m.deliveries) {
+    if (!d.drop) continue;
+    const [x, y] = posOf(d.drop);
+    drops.push(svg('rect', { x: x - 6, y: y - 6, width: 12, height: 12, transform: `rotate(45 ${x} ${y})`,
+      class: 'map-drop', 'data-testid': 'map-drop', 'data-order-id': d.id }, `Drop point of ${d.number}`));
+    const agent = m.agents.find((a) => a.id === d.agentId);
+    if (agent && d.last) {
+      const [ax, ay] = posOf(agent.trail[agent.trail.length - 1]);
+      links.push(svg('line', { x1: ax, y1: ay, x2: x, y2: y, class: 'map-link' }));
+    }
+  }
+  const trails = [];
+  const heads = [];
+  for (const a of m.agents) {
+    const color = colorOf(a.id);
+    const p = a.trail.map((q) => posOf(q).join(',')).join(' ');
+    trails.push(svg('polyline', { points: p, class: 'map-trail', stroke: color, 'data-testid': 'map-trail',
+      'data-agent-id': a.id, 'data-points': a.trail.length }));
+    const last = a.trail[a.trail.length - 1];
+    const [x, y] = posOf(last);
+    heads.push(svg('circle', { cx: x, cy: y, r: 8, fill: color, class: 'map-agent', 'data-testid': 'map-agent',
+      'data-agent-id': a.id, 'data-lat': last.lat, 'data-lng': last.lng }, `${a.name} at ${last.lat.toFixed(5)}, ${last.lng.toFixed(5)}`));
+    // The name goes above the marker, or below it when the drop point or the top edge is above.
+    const drop = m.deliveries.find((d) => d.id === a.orderId)?.drop;
+    const dropAbove = drop && posOf(drop)[1] < y;
+    const label = svg('text', { x: Math.min(x + 11, MAP_W - 90), y: y < 30 || dropAbove ? y + 22 : y - 10, class: 'map-label' });
+    label.textContent = a.name;
+    heads.push(label);
+  }
+  if (!m.deliveries.length || !pts.length) {
+    const t = svg('text', { x: MAP_W / 2, y: MAP_H / 2, 'text-anchor': 'middle', class: 'map-empty' });
+    t.textContent = m.deliveries.length ? 'Waiting for positions and drop points…' : 'No delivery on the way';
+    heads.push(t);
+  }
+  el.mapLinks.replaceChildren(...links);
+  el.mapDrops.replaceChildren(...drops);
+  el.mapTrails.replaceChildren(...trails);
+  el.mapAgents.replaceChildren(...heads);
+  el.mapCount.textContent = `${m.deliveries.length} on the way · ${m.agents.length} agent${m.agents.length === 1 ? '' : 's'} located`;
+
+  el.mapList.replaceChildren(
+    ...m.deliveries.map((d) => {
+      const li = document.createElement('li');
+      li.setAttribute('data-testid', 'map-item');
+      li.dataset.orderId = d.id;
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.background = colorOf(d.agentId);
+      sw.setAttribute('aria-hidden', 'true');
+      let where = 'no position yet';
+      if (d.last && d.drop) where = `${km(d.last, d.drop).toFixed(1)} km from the drop point`;
+      else if (d.last) where = `at ${d.last.lat.toFixed(4)}, ${d.last.lng.toFixed(4)} (no drop point)`;
+      else if (!d.drop) where = 'no position or drop point yet';
+      li.append(sw, `${d.number} · ${d.agentName} · ${where}`);
+      return li;
+    }),
+  );
+}
+
+async function fetchDrop(id) {
+  try {
+    board.upsert(await api.getOrder(id), { top: false });
+    renderMap();
+  } catch {
+    // Without its drop point the delivery is still listed and its agent drawn.
+  }
+}
+
+function drawMapGrid() {
+  const lines = [];
+  for (let x = 40; x < MAP_W; x += 40) lines.push(`<line x1="${x}" y1="0" x2="${x}" y2="${MAP_H}"/>`);
+  for (let y = 40; y < MAP_H; y += 40) lines.push(`<line x1="0" y1="${y}" x2="${MAP_W}" y2="${y}"/>`);
+  el.mapGrid.innerHTML = lines.join('');
 }
 
 // ---- business status -----------------------------------------------------------------------
@@ -694,6 +963,8 @@ function beep() {
 // ---- boot ----------------------------------------------------------------------------------
 
 drawGrid();
+drawMapGrid();
+renderMap();
 if (session) start();
 else {
   el.loginView.hidden = false;

@@ -84,9 +84,19 @@ export function normalizeOrder(src) {
     paymentMethod: o.paymentMethod || '',
     paymentStatus: o.paymentStatus || '',
     address: o.deliveryAddress || null,
+    drop: dropOf(o.deliveryAddress),
     instructions: o.orderInstructions || '',
     history: Array.isArray(o.statusHistory) ? o.statusHistory : [],
   };
+}
+
+/** dropOf reads an order's drop point {lat, lng} from deliveryAddress.location, or null. */
+function dropOf(a) {
+  const l = a && typeof a === 'object' && a.location;
+  const lat = Number(l && l.latitude);
+  const lng = Number(l && l.longitude);
+  if (!l || !Number.isFinite(lat) || !Number.isFinite(lng) || Math.abs(lat) > 90 || Math.abs(lng) > 180) return null;
+  return { lat, lng };
 }
 
 function numOrNull(v) {
@@ -133,7 +143,14 @@ export class Board {
   merge(old, row) {
     if (!old) return row;
     const status = isForward(old.status, row.status) ? row.status : old.status;
-    return { ...old, ...row, status, agent: row.agent || old.agent, items: row.items.length ? row.items : old.items };
+    return {
+      ...old,
+      ...row,
+      status,
+      agent: row.agent || old.agent,
+      items: row.items.length ? row.items : old.items,
+      drop: row.drop || old.drop, // socket payloads carry the address without its drop point
+    };
   }
 
   /**
@@ -321,4 +338,133 @@ export function addressText(a) {
   if (!a) return '';
   if (typeof a === 'string') return a;
   return [a.street, a.city, a.state, a.pincode].filter(Boolean).join(', ');
+}
+
+/** DELIVERING are the statuses of orders on their way: the live map's deliveries. */
+export const DELIVERING = new Set(['assigned', 'out_for_delivery']);
+
+/**
+ * liveMap returns what the live map draws: every active delivery (assigned or out for delivery)
+ * with its drop point and its agent's last position, and per agent one trail: the path of the
+ * agent's most recently moving delivery.
+ */
+export function liveMap(board) {
+  const deliveries = [];
+  const agents = new Map();
+  for (const id of board.ids) {
+    const o = board.orders.get(id);
+    if (!o || !DELIVERING.has(o.status)) continue;
+    const path = board.paths.get(id) || [];
+    const agentId = (o.agent && (o.agent.id || o.agent.name)) || `order-${id}`;
+    const agentName = (o.agent && o.agent.name) || 'Agent';
+    const last = path.length ? path[path.length - 1] : null;
+    deliveries.push({ id, number: o.number, drop: o.drop || null, agentId, agentName, last });
+    if (!last) continue;
+    const at = Date.parse(last.at) || 0;
+    const cur = agents.get(agentId);
+    if (!cur || at >= cur.at) agents.set(agentId, { id: agentId, name: agentName, orderId: id, trail: path, at });
+  }
+  return { deliveries, agents: [...agents.values()] };
+}
+
+/**
+ * Figures are today's figures on the strip: the server's (GET /dashboard/overview stats, computed
+ * at stats.lastUpdated, maybe from its cache) plus the live events that happened after that moment.
+ * Each reload replaces the base and keeps only the later events, so a cached or slow answer never
+ * undoes what the board already counted, and nothing is counted twice. Event times come from the
+ * events' own timestamp (set by the server), so both sides use the server's clock.
+ */
+export class Figures {
+  constructor(maxEvents = 2000) {
+    this.base = null;
+    this.baseAt = 0;
+    this.events = []; // {at, kind, ...}
+    this.maxEvents = maxEvents;
+  }
+
+  /** load sets the server's figures; returns the figures now shown. */
+  load(stats) {
+    if (!stats) return this.current();
+    const at = Date.parse(stats.lastUpdated) || 0;
+    if (this.base && at < this.baseAt) return this.current(); // an older answer arrived late
+    this.base = stats;
+    this.baseAt = at;
+    this.events = this.events.filter((e) => e.at > at);
+    return this.current();
+  }
+
+  /** orderPlaced counts a new order (order:new of an order not yet on the board). */
+  orderPlaced(at) {
+    return this.add({ at: timeOf(at), kind: 'placed' });
+  }
+
+  /** statusChanged counts a status change the board saw (from → to, both known). */
+  statusChanged(from, to, at) {
+    if (!from || !to || from === to) return this.current();
+    return this.add({ at: timeOf(at), kind: 'status', from, to });
+  }
+
+  /** paid counts a payment:received amount. */
+  paid(amount, at) {
+    const a = Number(amount);
+    if (!Number.isFinite(a) || a <= 0) return this.current();
+    return this.add({ at: timeOf(at), kind: 'paid', amount: a });
+  }
+
+  add(e) {
+    if (e.at <= this.baseAt) return this.current(); // already in the server's figures
+    this.events.push(e);
+    if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+    return this.current();
+  }
+
+  /** current returns the base plus the later events, or null before the first load. */
+  current() {
+    if (!this.base) return null;
+    const s = { ...this.base };
+    const inc = (k, d) => {
+      s[k] = Math.max(0, (Number(s[k]) || 0) + d);
+    };
+    for (const e of this.events) {
+      if (e.kind === 'placed') {
+        inc('todayOrders', 1);
+        inc('totalOrders', 1);
+        inc('pendingOrders', 1);
+      } else if (e.kind === 'paid') {
+        s.todayRevenue = Math.round(((Number(s.todayRevenue) || 0) + e.amount) * 100) / 100;
+        s.totalRevenue = Math.round(((Number(s.totalRevenue) || 0) + e.amount) * 100) / 100;
+      } else if (e.kind === 'status') {
+        if (e.from === 'pending') inc('pendingOrders', -1);
+        const was = e.from === 'assigned' || e.from === 'out_for_delivery';
+        const is = e.to === 'assigned' || e.to === 'out_for_delivery';
+        if (was !== is) inc('activeDeliveries', is ? 1 : -1);
+        if (e.to === 'delivered') inc('deliveredToday', 1);
+      }
+    }
+    return s;
+  }
+}
+
+function timeOf(v) {
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t : Date.now();
+}
+
+/** trend describes today against yesterday: "▲ 3 vs yesterday", "same as yesterday". */
+export function trend(today, yesterday, fmt = String) {
+  const d = (Number(today) || 0) - (Number(yesterday) || 0);
+  if (Math.abs(d) < 0.005) return 'same as yesterday';
+  return `${d > 0 ? '▲' : '▼'} ${fmt(Math.abs(Math.round(d * 100) / 100))} vs yesterday`;
+}
+
+/** opsLine renders GET /presence: replicas, sockets by role, events per second. */
+export function opsLine(p) {
+  const c = p && p.cluster;
+  if (!c) return 'Realtime status unavailable';
+  const roles = c.roles || {};
+  const n = (r) => (roles[r] && roles[r].sockets) || 0;
+  const replicas = Array.isArray(c.gateways) ? c.gateways.length : 0;
+  const eps = Number(c.eventsPerSecond) || 0;
+  return `${replicas} gateway replica${replicas === 1 ? '' : 's'} · sockets: ${n('admin')} admin, ${n('delivery')} delivery, ` +
+    `${n('customer')} customer, ${c.unregisteredSockets || 0} unregistered · ${eps.toFixed(eps < 10 ? 1 : 0)} events/s`;
 }

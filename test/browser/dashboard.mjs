@@ -2,7 +2,8 @@
 // browser) against a running stack, and checks the realtime story end to end:
 //   log in → an order placed through the API shows up within 2 s → accept → status changes →
 //   assign an online agent → the agent's location (sent over a real socket.io-client
-//   connection as that agent) moves on the tracking panel → screenshots.
+//   connection as that agent) moves on the tracking panel and on the live map → today's figures
+//   change live (orders, revenue) → the ops line shows the gateways → screenshots.
 //
 // Environment: BASE_URL (required), ADMIN_EMAIL, ADMIN_PASSWORD, CHROMIUM (/usr/bin/chromium),
 // SCREENSHOTS (comma-separated PNG paths; the first failure screenshot goes next to the first one).
@@ -272,14 +273,40 @@ async function main() {
     if (rows < 4) throw new StepError(`order rows after login: got ${rows}, want at least the 4 orders placed in setup`);
   });
 
+  await step("today's figures and the ops line are shown", async () => {
+    try {
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid=fig-orders-value]').textContent) >= 4, null, { timeout: 5000 });
+    } catch {
+      throw new StepError(`orders today: got ${JSON.stringify(await text('fig-orders-value'))}, want at least the 4 orders of the setup`);
+    }
+    const revenue = await text('fig-revenue-value');
+    if (!/^₹\d+\.\d\d$/.test(revenue) || revenue === '₹0.00') throw new StepError(`revenue today: got ${JSON.stringify(revenue)}, want the setup's COD payment`);
+    const agents = await text('fig-agents-value');
+    if (Number(agents) < 1) throw new StepError(`agents online: got ${JSON.stringify(agents)}, want at least 1`);
+    try {
+      await page.waitForFunction(() => /gateway replica/.test(document.querySelector('[data-testid=ops-text]').textContent), null, { timeout: 12000 });
+    } catch {
+      throw new StepError(`ops line: got ${JSON.stringify(await text('ops-text'))}, want replicas, sockets by role and events/s from /presence`);
+    }
+    const ops = await text('ops-text');
+    if (!/\d+ gateway replicas? · sockets: \d+ admin, \d+ delivery, \d+ customer/.test(ops) || !/events\/s/.test(ops)) {
+      throw new StepError(`ops line: got ${JSON.stringify(ops)}`);
+    }
+  });
+
   let order;
+  let ordersBefore = 0;
   await step('an order placed through the API appears on the board within 2 s', async () => {
+    ordersBefore = Number(await text('fig-orders-value'));
     await api('POST', '/cart/items', { productId, quantity: 1 }, customer.token);
     order = await api(
       'POST',
       '/orders/from-cart',
       {
-        deliveryAddress: { street: '7 FC Road', city: 'Pune', state: 'Maharashtra', pincode: '411004' },
+        deliveryAddress: {
+          street: '7 FC Road', city: 'Pune', state: 'Maharashtra', pincode: '411004',
+          location: { latitude: 18.5314, longitude: 73.8662 }, // the drop point on the live map
+        },
         contactPhone: '9876501234',
         paymentMethod: 'cash',
       },
@@ -296,6 +323,14 @@ async function main() {
     const announce = await text('announce');
     if (!announce.includes(order.orderNumber)) throw new StepError(`aria-live announcement: got ${JSON.stringify(announce)}, want it to name ${order.orderNumber}`);
     console.log(`     (row visible ${ms} ms after POST /orders/from-cart returned)`);
+  });
+
+  await step("today's orders figure counts the live order", async () => {
+    try {
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=fig-orders-value]').textContent) === n, ordersBefore + 1, { timeout: 3000 });
+    } catch {
+      throw new StepError(`orders today: got ${JSON.stringify(await text('fig-orders-value'))}, want ${ordersBefore + 1} (${ordersBefore} before the order)`);
+    }
   });
 
   const row = () => page.locator(`[data-testid=order-row][data-order-id="${order._id}"]`);
@@ -380,6 +415,38 @@ async function main() {
     if (!/18\.5\d+, 73\.8\d+/.test(pos)) throw new StepError(`position text: got ${JSON.stringify(pos)}, want the last lat, lng`);
   });
 
+  await step('the live map shows the agent moving towards the drop point, with a trail', async () => {
+    const marker = page.locator(`[data-testid=map-agent][data-agent-id="${agent.id}"]`);
+    await expectVisible(marker, `map marker of agent ${agent.id}`, 3000);
+    await expectVisible(page.locator(`[data-testid=map-drop][data-order-id="${order._id}"]`), `drop point of ${order.orderNumber}`, 3000);
+    const before = `${await marker.getAttribute('data-lat')},${await marker.getAttribute('data-lng')}`;
+    const reply = await agentSocket.timeout(5000).emitWithAck('delivery:location', { orderId: order._id, latitude: 18.5304, longitude: 73.8650 })
+      .catch((e) => ({ success: false, message: `no ack: ${e.message}` }));
+    if (reply && reply.success === false) throw new StepError(`delivery:location refused: ${reply.message}`);
+    try {
+      await page.waitForFunction((id) => document.querySelector(`[data-testid=map-agent][data-agent-id="${id}"]`)?.dataset.lat === '18.5304', agent.id, { timeout: 4000 });
+    } catch {
+      throw new StepError(`map marker: at ${before}, then ${await marker.getAttribute('data-lat')}, want it moved to 18.5304`);
+    }
+    const points = Number(await page.locator(`[data-testid=map-trail][data-agent-id="${agent.id}"]`).getAttribute('data-points'));
+    if (points < 4) throw new StepError(`trail of the agent: got ${points} points, want at least 4`);
+    const item = await page.locator(`[data-testid=map-item][data-order-id="${order._id}"]`).textContent();
+    if (!item.includes(AGENT_NAME) || !/km from the drop point/.test(item)) throw new StepError(`map list entry: got ${JSON.stringify(item)}`);
+  });
+
+  await step("today's revenue figure counts a payment live", async () => {
+    const before = await text('fig-revenue-value');
+    await api('POST', '/payments', { order: order._id, user: agent.id, amount: order.totalAmount, paymentMethod: 'cod', collectionMethod: 'cash', paymentStatus: 'completed' }, agent.token);
+    try {
+      await page.waitForFunction((b) => document.querySelector('[data-testid=fig-revenue-value]').textContent !== b, before, { timeout: 3000 });
+    } catch {
+      throw new StepError(`revenue today: still ${before} 3 s after a payment of ${order.totalAmount}`);
+    }
+    const want = (Number(before.slice(1)) + order.totalAmount).toFixed(2);
+    const got = await text('fig-revenue-value');
+    if (got !== `₹${want}`) throw new StepError(`revenue today: got ${got}, want ₹${want}`);
+  });
+
   await step('shop open/closed: the toggle and business:status:update', async () => {
     const toggle = page.getByTestId('business-toggle');
     await expectVisible(page.locator('[data-testid=business-toggle][data-open=true]'), 'shop shown open', 3000);
@@ -429,6 +496,12 @@ async function main() {
     await control('start-gateways');
     await expectVisible(page.locator('[data-testid=connection][data-state=connected]'), 'indicator "connected" after the gateways came back', 20000);
     await expectVisible(page.locator(`[data-testid=order-row][data-order-id="${missed._id}"]`), `order ${missed.orderNumber} placed during the outage`, 5000);
+    // The figures catch up too: the live order and the one placed during the outage.
+    try {
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=fig-orders-value]').textContent) === n, ordersBefore + 2, { timeout: 5000 });
+    } catch {
+      throw new StepError(`orders today after the reconnect: got ${await text('fig-orders-value')}, want ${ordersBefore + 2}`);
+    }
   });
 
   await step('screenshots', async () => {
@@ -437,6 +510,9 @@ async function main() {
     await expectVisible(page.locator(`[data-testid=details][data-order-id="${order._id}"]`), 'details of the tracked order', 3000);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=track-points]').textContent) >= 3, null, { timeout: 5000 });
     await page.getByTestId('business-toggle').focus();
+    // The ops line counts this board once the restarted gateways have refreshed their presence.
+    await page.waitForFunction(() => /sockets: [1-9]\d* admin/.test(document.querySelector('[data-testid=ops-text]').textContent), null, { timeout: 30000 })
+      .catch(async () => console.log(`     (ops line not refreshed within 30 s: ${await text('ops-text')})`));
     for (const file of SCREENSHOTS) {
       mkdirSync(dirname(file), { recursive: true });
       await page.screenshot({ path: file });

@@ -162,6 +162,7 @@ func TestEnvironment(t *testing.T) {
 		{api, "SEED_ADMIN_EMAIL", "admin@friendspizzahut.test"},
 		{api, "SEED_ADMIN_PASSWORD", secrets["SEED_ADMIN_PASSWORD"]},
 		{api, "EVENTS_CHANNEL", "fph:events"},
+		{api, "UPLOAD_DIR", "/data/uploads"},
 		{gw, "PORT", "5002"},
 		{gw, "REDIS_URL", "redis://redis:6379/0"},
 		{gw, "JWT_SECRET", secrets["JWT_SECRET"]},
@@ -239,6 +240,11 @@ func TestNginxRoutes(t *testing.T) {
 		t.Fatalf("server listens on %v, want 5000", l)
 	}
 
+	// Uploads take images of 5 MB (base64: a third more) through the lb.
+	if up := srv.location("/api/v1/upload/"); up == nil || up.child("client_max_body_size") == nil || up.child("client_max_body_size").args[0] != "8m" {
+		t.Error("location /api/v1/upload/ lacks client_max_body_size 8m (orderapi's upload body limit)")
+	}
+
 	// The websocket upgrade is passed through on /socket.io/.
 	sio := srv.location("/socket.io/")
 	if sio == nil {
@@ -268,6 +274,8 @@ func TestNginxRoutes(t *testing.T) {
 		{"/admin", "orderapi"},
 		{"/admin/app.js", "orderapi"},
 		{"/unknown", "orderapi"},
+		{"/api/v1/upload/product-image", "orderapi"},
+		{"/uploads/products-0123456789abcdef01234567.png", "orderapi"},
 		{"/internal/v1/users/1", "denied"},
 		{"/internal/v1/orders/1/parties", "denied"},
 		{"/metrics", "denied"},

@@ -1,7 +1,13 @@
 package compose
 
 import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/png"
 	"io"
+	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -93,6 +99,8 @@ func TestNginxInFrontOfTheStack(t *testing.T) {
 		}
 	}
 
+	uploadThroughNginx(t, base, st)
+
 	d := jsclient.Start(t)
 	for _, tr := range jsclient.Transports() {
 		t.Run(string(tr), func(t *testing.T) {
@@ -107,5 +115,74 @@ func TestNginxInFrontOfTheStack(t *testing.T) {
 			s.WaitEvent(t, "pong", 10*time.Second, nil)
 			s.Disconnect()
 		})
+	}
+}
+
+// uploadThroughNginx sends a 3 MB image (above nginx's default body limit
+// of 1 MB and the global 2m) to POST /api/v1/upload/product-image through
+// the lb and fetches it back from the URL orderapi answers, which must name
+// the lb's host and port.
+func uploadThroughNginx(t *testing.T, base string, st *harness.Stack) {
+	t.Helper()
+	email, password := st.AdminCredentials()
+	login, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auth struct {
+		Data struct {
+			AccessToken string `json:"accessToken"`
+		} `json:"data"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&auth)
+	res.Body.Close()
+	if auth.Data.AccessToken == "" {
+		t.Fatalf("admin login through nginx: %d", res.StatusCode)
+	}
+
+	img := image.NewNRGBA(image.Rect(0, 0, 900, 900))
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rnd.Uint32())
+	}
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	if pic.Len() < 2<<20 || pic.Len() > 5<<20 {
+		t.Fatalf("test image is %d bytes, want 2–5 MB", pic.Len())
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	part, _ := mw.CreateFormFile("image", "pizza.png")
+	_, _ = part.Write(pic.Bytes())
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/upload/product-image", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+auth.Data.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up struct {
+		Data struct {
+			URL string `json:"url"`
+		} `json:"data"`
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	_ = json.Unmarshal(raw, &up)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(up.Data.URL, base+"/uploads/products-") {
+		t.Fatalf("upload through nginx: %d %s, want 200 with a URL under %s/uploads/", res.StatusCode, raw, base)
+	}
+	res, err = http.Get(up.Data.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !bytes.Equal(got, pic.Bytes()) || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("GET %s through nginx: %d %s, %d bytes; want the uploaded image", up.Data.URL, res.StatusCode, res.Header.Get("Content-Type"), len(got))
 	}
 }

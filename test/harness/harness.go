@@ -114,6 +114,7 @@ func Start(tb testing.TB, opts Options) *Stack {
 			"SEED":                "true",
 			"SEED_ADMIN_EMAIL":    AdminEmail,
 			"SEED_ADMIN_PASSWORD": AdminPassword,
+			"UPLOAD_DIR":          filepath.Join(tb.TempDir(), "uploads"),
 		}, opts.Env, opts.OrderAPIEnv),
 	}
 	startOnFreePort(tb, st.orderapi)

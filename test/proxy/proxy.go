@@ -69,6 +69,7 @@ func routeTable() []route {
 		{prefix("/socket.io/"), gatewaySticky}, // Socket.IO, pinned per Engine.IO session
 		{pathOrBelow("/presence"), gatewayAny}, // presence (admin JWT)
 		{prefix("/api/v1/"), orderAPI},         // REST API
+		{prefix("/uploads/"), orderAPI},        // uploaded images
 		{exact("/health"), orderAPI},           // health summary
 		{pathOrBelow("/admin"), orderAPI},      // admin dashboard
 		{prefix("/"), orderAPI},                // the rest, so unknown routes get orderapi's 404

@@ -227,6 +227,7 @@ func TestRoutes(t *testing.T) {
 		"admin":                   {"/admin", 200, "orderapi /admin host=" + strings.TrimPrefix(base, "http://")},
 		"admin assets":            {"/admin/app.js", 200, "orderapi /admin/app.js host=" + strings.TrimPrefix(base, "http://")},
 		"unknown to orderapi":     {"/nope", 200, "orderapi /nope host=" + strings.TrimPrefix(base, "http://")},
+		"uploaded image":          {"/uploads/general-0123456789abcdef01234567.png", 200, "orderapi /uploads/general-0123456789abcdef01234567.png host=" + strings.TrimPrefix(base, "http://")},
 		"presence to gateway":     {"/presence", 200, "presence from g1"},
 	}
 	for name, tc := range tests {

@@ -88,13 +88,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxQueue:          c.SocketQueue,
 		Observer:          m,
 	}, handlers.Connect, logger.With("component", "sio"))
-	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval},
-		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
 	fan := fanout.New(fanout.Config{OnDelivered: m.Delivered}, eventBus, server, logger.With("component", "fanout"))
 	m.WatchBus(func() metrics.BusStats {
 		s := fan.Stats()
 		return metrics.BusStats{Received: s.Received, Invalid: s.Invalid, Duplicate: s.Duplicates}
 	})
+	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval,
+		Events: func() uint64 { return fan.Stats().Routed }},
+		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
 
 	var draining atomic.Bool
 	m.WatchReady(func() bool {

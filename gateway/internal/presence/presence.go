@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -103,6 +104,9 @@ type Stats struct {
 	Claimed      int                  `json:"claimedSockets"`
 	Roles        map[string]RoleStats `json:"roles"`
 	UpdatedAt    time.Time            `json:"updatedAt"`
+	// EventsPerSecond is the rate of domain events this replica routed to
+	// its sockets over the last refresh interval.
+	EventsPerSecond float64 `json:"eventsPerSecond"`
 }
 
 // RoleStats counts the sockets registered with a role (proven and claimed
@@ -123,6 +127,10 @@ type Cluster struct {
 	Proven       int                  `json:"provenSockets"`
 	Claimed      int                  `json:"claimedSockets"`
 	Roles        map[string]RoleStats `json:"roles"`
+	// EventsPerSecond is the platform's event rate: every replica routes
+	// every event of the bus, so this is the highest replica's rate, not a
+	// sum.
+	EventsPerSecond float64 `json:"eventsPerSecond"`
 }
 
 // SocketCounter reports the connected sockets (*sio.Server).
@@ -139,6 +147,9 @@ type Config struct {
 	Interval  time.Duration // Redis refresh period, default 10s
 	TTL       time.Duration // expiry of this replica's keys, default 3×Interval
 	LogEvery  time.Duration // period of the log line, default 1m
+	// Events counts the domain events routed so far (fanout's Routed); nil
+	// reports a rate of 0.
+	Events func() uint64
 }
 
 // Service publishes and serves presence.
@@ -150,6 +161,11 @@ type Service struct {
 	tokens  Verifier
 	logger  *slog.Logger
 	now     func() time.Time
+
+	rateMu     sync.Mutex
+	rate       float64   // events per second over the last interval
+	lastEvents uint64    // Events() at lastAt
+	lastAt     time.Time // zero before the first sample
 }
 
 // New returns a Service.
@@ -174,7 +190,10 @@ func (s *Service) Local() Stats {
 
 func (s *Service) local() (Stats, map[string][]string) {
 	users, sockets := s.tracker.users()
-	st := Stats{GatewayID: s.cfg.GatewayID, Sockets: s.sockets.SocketCount(), Roles: map[string]RoleStats{}, UpdatedAt: s.now().UTC()}
+	s.rateMu.Lock()
+	rate := s.rate
+	s.rateMu.Unlock()
+	st := Stats{GatewayID: s.cfg.GatewayID, Sockets: s.sockets.SocketCount(), Roles: map[string]RoleStats{}, UpdatedAt: s.now().UTC(), EventsPerSecond: rate}
 	registered := 0
 	for _, r := range roles {
 		rs := sockets[r]
@@ -198,6 +217,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer tick.Stop()
 	lastLog := time.Time{}
 	for {
+		s.sampleRate()
 		st, users := s.local()
 		if err := s.publish(ctx, st, users); err != nil && ctx.Err() == nil {
 			s.logger.Warn("presence: refresh failed", "err", err)
@@ -224,6 +244,20 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// sampleRate updates the event rate from the Events counter.
+func (s *Service) sampleRate() {
+	if s.cfg.Events == nil {
+		return
+	}
+	n, now := s.cfg.Events(), s.now()
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	if el := now.Sub(s.lastAt).Seconds(); !s.lastAt.IsZero() && el > 0 && n >= s.lastEvents {
+		s.rate = math.Round(float64(n-s.lastEvents)/el*100) / 100
+	}
+	s.lastEvents, s.lastAt = n, now
 }
 
 func (s *Service) publish(ctx context.Context, st Stats, users map[string][]string) error {
@@ -283,6 +317,7 @@ func (s *Service) ClusterStats(ctx context.Context) (Cluster, error) {
 		c.Gateways = append(c.Gateways, st)
 		c.Sockets += st.Sockets
 		c.Unregistered += st.Unregistered
+		c.EventsPerSecond = max(c.EventsPerSecond, st.EventsPerSecond)
 		c.Proven += st.Proven
 		c.Claimed += st.Claimed
 	}

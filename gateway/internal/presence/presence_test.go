@@ -110,3 +110,49 @@ func TestClusterPresence(t *testing.T) {
 		t.Fatalf("got %d gateways after g2 stopped, want 1", len(c.Gateways))
 	}
 }
+
+// TestEventRate checks eventsPerSecond: the routed-events counter sampled
+// once per refresh, and the cluster's rate as the highest replica's (every
+// replica routes every event, so a sum would count each one twice).
+func TestEventRate(t *testing.T) {
+	t.Parallel()
+	r := infra.StartRedis(t)
+	opts, _ := redis.ParseURL(r.URL())
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+
+	var routed [2]uint64
+	clock := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	var gs []*Service
+	for i, id := range []string{"r1", "r2"} {
+		g := New(Config{GatewayID: id, Interval: time.Hour, Events: func() uint64 { return routed[i] }},
+			NewTracker(), count(0), rdb, auth.NewSigner("secret", nil), logger)
+		g.now = func() time.Time { return clock }
+		g.sampleRate()
+		gs = append(gs, g)
+	}
+	if got := gs[0].Local().EventsPerSecond; got != 0 {
+		t.Fatalf("before a second sample: got %v, want 0", got)
+	}
+	routed = [2]uint64{50, 30}
+	clock = clock.Add(10 * time.Second)
+	for _, g := range gs {
+		g.sampleRate()
+		st, users := g.local()
+		if err := g.publish(ctx, st, users); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := gs[0].Local().EventsPerSecond; got != 5 {
+		t.Errorf("r1: got %v events/s, want 5", got)
+	}
+	c, err := gs[1].ClusterStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventsPerSecond != 5 {
+		t.Errorf("cluster: got %v events/s, want 5 (the highest replica's)", c.EventsPerSecond)
+	}
+}

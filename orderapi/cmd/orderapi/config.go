@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
+	"github.com/friendspizzahut/platform/orderapi/internal/dashboard"
 	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/shared/event"
 )
@@ -30,6 +31,11 @@ type cfg struct {
 	RateLimit      api.RateLimit // RATE_LIMIT_*: see rateLimitConfig
 	IdempotencyTTL time.Duration // IDEMPOTENCY_TTL, default 24h: how long an Idempotency-Key is remembered
 	SecureCookie   bool          // SESSION_COOKIE_SECURE, default false: Secure on every response, not only TLS ones
+
+	DashboardTimeZone *time.Location // DASHBOARD_TIMEZONE, default Asia/Kolkata: the shop's "today"
+	DashboardCacheTTL time.Duration  // DASHBOARD_CACHE_TTL, default 30s
+	UploadDir         string         // UPLOAD_DIR, unset: image uploads answer 503
+	PublicURL         string         // PUBLIC_URL, origin of uploaded images' URLs; unset: from each request
 
 	MaxBodyBytes    int           // MAX_BODY_BYTES, default 1 MiB
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 10s
@@ -65,6 +71,10 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		IdempotencyTTL: r.Duration("IDEMPOTENCY_TTL", api.DefaultIdempotencyTTL),
 		SecureCookie:   r.Bool("SESSION_COOKIE_SECURE", false),
 
+		DashboardCacheTTL: r.Duration("DASHBOARD_CACHE_TTL", api.DefaultDashboardCacheTTL),
+		UploadDir:         r.String("UPLOAD_DIR", ""),
+		PublicURL:         r.URL("PUBLIC_URL", "", "http", "https"),
+
 		MaxBodyBytes:    r.Int("MAX_BODY_BYTES", 1<<20, 1024, 64<<20),
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),
 		LogFormat:       r.OneOf("LOG_FORMAT", "text", "text", "json"),
@@ -91,6 +101,15 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 	}
 	if c.IdempotencyTTL < time.Minute {
 		r.Fail("IDEMPOTENCY_TTL", "must be at least 1m")
+	}
+	tz := r.String("DASHBOARD_TIMEZONE", dashboard.DefaultTimeZone)
+	if loc, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+		r.Fail("DASHBOARD_TIMEZONE", "must be an IANA time zone name such as Asia/Kolkata")
+	} else {
+		c.DashboardTimeZone = loc
+	}
+	if c.DashboardCacheTTL < time.Second || c.DashboardCacheTTL > time.Hour {
+		r.Fail("DASHBOARD_CACHE_TTL", "must be between 1s and 1h")
 	}
 	if len(c.SeedAdminPassword) < 6 {
 		r.Fail("SEED_ADMIN_PASSWORD", "must be at least 6 characters")

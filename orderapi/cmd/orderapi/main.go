@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	_ "time/tzdata" // DASHBOARD_TIMEZONE must load on images without a zoneinfo database
 )
 
 func main() {

@@ -24,7 +24,9 @@ import (
 	"github.com/friendspizzahut/platform/orderapi/internal/metrics"
 	"github.com/friendspizzahut/platform/orderapi/internal/notify"
 	"github.com/friendspizzahut/platform/orderapi/internal/outbox"
+	"github.com/friendspizzahut/platform/orderapi/internal/push"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
+	"github.com/friendspizzahut/platform/orderapi/internal/upload"
 	"github.com/friendspizzahut/platform/shared/auth"
 	"github.com/friendspizzahut/platform/shared/bus"
 	"github.com/friendspizzahut/platform/shared/config"
@@ -81,6 +83,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// an order follows its completed payment; notifications are derived.
 	relay.OnPublished(stores.Orders.OnPaymentPublished)
 	relay.OnPublished(notify.New(stores.Users, stores.Notifications).OnPublished)
+	// Stored notifications go to the user's devices through a sender that
+	// only logs: pushing needs FCM/Expo credentials we do not have.
+	relay.OnPublished(push.NewNotifier(stores.DeviceTokens, push.Log{Logger: logger.With("component", "push")}).OnPublished)
 
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err = stores.EnsureIndexes(startCtx)
@@ -94,6 +99,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
+	var uploads upload.Storage
+	if c.UploadDir != "" {
+		dir, err := upload.NewDir(c.UploadDir)
+		if err != nil {
+			return fmt.Errorf("UPLOAD_DIR: %w", err)
+		}
+		uploads = dir
+	} else {
+		logger.Warn("UPLOAD_DIR is not set: POST /api/v1/upload/* answers 503")
+	}
+
 	var draining atomic.Bool
 	handler := api.NewServer(api.Deps{
 		Logger: logger,
@@ -103,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"mongo": func(ctx context.Context) error { return mc.Ping(ctx, nil) },
 			"redis": eventBus.Ping,
 		},
+		GatewaysAlive: func(ctx context.Context) error { return gatewaysAlive(ctx, eventBus) },
 		Draining:      draining.Load,
 		InternalToken: c.InternalToken,
 		AdminDir:      c.AdminDir,
@@ -112,6 +129,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdempotencyTTL: c.IdempotencyTTL,
 		SecureCookie:   c.SecureCookie,
 		Metrics:        m,
+		Dashboard:      api.DashboardConfig{Location: c.DashboardTimeZone, CacheTTL: c.DashboardCacheTTL},
+		Uploads:        uploads,
+		PublicURL:      c.PublicURL,
 	})
 
 	// Listen before serving: a busy port fails here, at once.
@@ -187,6 +207,23 @@ func connectMongo(c cfg, monitor *event.CommandMonitor) (*mongo.Client, error) {
 		return nil, fmt.Errorf("mongodb at %s: %w", config.Redact(c.MongoURI), err)
 	}
 	return mc, nil
+}
+
+// presenceKeys matches the keys each gateway replica keeps alive in Redis
+// while it runs (gateway/internal/presence.KeyPrefix).
+const presenceKeys = "fph:presence:*"
+
+// gatewaysAlive succeeds when at least one gateway replica has reported its
+// presence recently (its keys expire when it stops).
+func gatewaysAlive(ctx context.Context, b *bus.Bus) error {
+	keys, _, err := b.Redis().Scan(ctx, 0, presenceKeys, 100).Result()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("no gateway replica reported its presence")
+	}
+	return nil
 }
 
 // healthcheck probes a running instance's /healthz on PORT.

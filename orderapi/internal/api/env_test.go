@@ -22,6 +22,7 @@ import (
 	"github.com/friendspizzahut/platform/orderapi/internal/api"
 	"github.com/friendspizzahut/platform/orderapi/internal/outbox"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
+	"github.com/friendspizzahut/platform/orderapi/internal/upload"
 	"github.com/friendspizzahut/platform/shared/auth"
 	"github.com/friendspizzahut/platform/shared/event"
 	"github.com/friendspizzahut/platform/test/infra"
@@ -65,9 +66,19 @@ func limitedEnv(t *testing.T, rl api.RateLimit) *env {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	uploads, err := upload.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := api.NewServer(api.Deps{
 		Logger: logger, Signer: signer, Stores: stores, InternalToken: "internal-token", RateLimit: rl,
-		Checks: map[string]func(context.Context) error{"mongo": func(ctx context.Context) error { return db.Client().Ping(ctx, nil) }},
+		Checks:    map[string]func(context.Context) error{"mongo": func(ctx context.Context) error { return db.Client().Ping(ctx, nil) }},
+		Uploads:   uploads,
+		Dashboard: api.DashboardConfig{Location: kolkata},
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -129,12 +129,17 @@ func recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body.
-func limitBody(max int64) func(http.Handler) http.Handler {
+// limitBody caps every request body at max, and image uploads
+// (/api/v1/upload/*) at uploads.
+func limitBody(max, uploads int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Body != nil {
-				r.Body = http.MaxBytesReader(w, r.Body, max)
+				limit := max
+				if strings.HasPrefix(r.URL.Path, v1+"/upload/") {
+					limit = uploads
+				}
+				r.Body = http.MaxBytesReader(w, r.Body, limit)
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -74,6 +74,25 @@ var apiDocs = map[string]apiDoc{
 	"PATCH /api/v1/offers/admin/{}/toggle": {Summary: "Activate or deactivate an offer (admin)"},
 	"DELETE /api/v1/offers/admin/{}":       {Summary: "Delete an offer (admin)"},
 
+	// Admin dashboard figures.
+	"GET /api/v1/dashboard/overview": {Summary: "The app's Dashboard screen in one call (admin)", Query: []string{"refresh"}, Notes: "data: {stats, weeklyChart[7], hourlySales, topProducts, recentActivities, systemStatus, lastUpdated, fromCache}. \"Today\" is a day in DASHBOARD_TIMEZONE (default Asia/Kolkata). Figures are cached DASHBOARD_CACHE_TTL (30s; fromCache says so); ?refresh bypasses the cache."},
+	"GET /api/v1/dashboard/stats":    {Summary: "Today's and overall figures (admin)", Query: []string{"refresh"}, Notes: "data: {todayOrders, totalOrders, todayRevenue, totalRevenue, activeDeliveries, totalCustomers, completedOrders, cancelledOrders, lastUpdated, yesterdayOrders, yesterdayRevenue, deliveredToday, pendingOrders, agentsOnline, averageOrderValue, timeZone, fromCache}"},
+
+	// Device tokens.
+	"POST /api/v1/device-tokens":      {Summary: "Register this device's push token for the caller (idempotent: a known token is updated and moves to the caller)", Body: "Object", Status: "201", Notes: "{token, deviceType: android|ios|web, platform?: expo|fcm, metadata?}. 201 {success, message, data: {id, isNew: true}}; 200 with isNew false for a known token. Pushes are only logged: no FCM/Expo credentials."},
+	"GET /api/v1/device-tokens":       {Summary: "Your active device tokens (the tokens themselves are not returned)", Notes: "{success, count, data}"},
+	"DELETE /api/v1/device-tokens/{}": {Summary: "Deactivate a push token (its owner or an admin; anyone else gets 404)"},
+
+	// Uploads.
+	"POST /api/v1/upload/image":          {Summary: "Upload an image (multipart field image, optional field type); checked by content: JPEG, PNG, GIF or WebP, at most 5 MB", Notes: "{success, message, data: {url, publicId, format, width, height}}"},
+	"POST /api/v1/upload/product-image":  {Summary: "Upload a product image (admin; multipart field image)", Notes: "{success, message, data: {url, publicId}}; then PATCH /products/:id {imageUrl: url}"},
+	"POST /api/v1/upload/avatar":         {Summary: "Upload a profile picture (multipart field image)", Notes: "{success, message, data: {url, publicId}}"},
+	"POST /api/v1/upload/document-image": {Summary: "Upload a verification document image (multipart field image)", Notes: "{success, message, data: {url, publicId}}"},
+	"POST /api/v1/upload/banner":         {Summary: "Upload a banner (admin; multipart field image)", Notes: "{success, message, data: {url, publicId}}"},
+	"POST /api/v1/upload/base64-image":   {Summary: "Upload an image as a data URL {image: 'data:image/...;base64,...', type?}", Body: "Object", Notes: "{success, message, data: {url, publicId}}"},
+	"DELETE /api/v1/upload/image/{}":     {Summary: "Delete an uploaded image by publicId (admin)"},
+	"GET /uploads/{}":                    {Summary: "An uploaded image (public, cacheable forever; nosniff)"},
+
 	// Notifications.
 	"GET /api/v1/notifications":              {Summary: "Your notifications", Query: []string{"page:integer", "limit:integer", "isRead:boolean", "type", "priority"}, Notes: "data: {notifications, totalCount, unreadCount, page, totalPages, hasMore}"},
 	"GET /api/v1/notifications/unread-count": {Summary: "Your unread count: data {count}"},
@@ -126,12 +145,6 @@ var apiDocs = map[string]apiDoc{
 	"PATCH /api/v1/orders/{}/cancel":              {Summary: "Cancel your pending order (customer)", Body: "Object"},
 	"PATCH /api/v1/orders/{}/rate":                {Summary: "Rate a delivered order (customer)", Body: "Object"},
 	"GET /api/v1/orders/track/{}":                 {Summary: "Track an order by its number"},
-
-	// Dashboard and device tokens.
-	"GET /api/v1/dashboard/overview":  {Summary: "Admin dashboard overview (admin)"},
-	"GET /api/v1/dashboard/stats":     {Summary: "Admin dashboard stats (admin)"},
-	"POST /api/v1/device-tokens":      {Summary: "Register a push device token", Body: "Object"},
-	"DELETE /api/v1/device-tokens/{}": {Summary: "Remove a push device token"},
 
 	// Internal API of the gateway.
 	"GET /internal/v1/users/{}":          {Summary: "Identity of a user for the gateway: {id, name, email, role, isActive, isApproved}"},

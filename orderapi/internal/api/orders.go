@@ -81,7 +81,7 @@ func orderView(o *order.Order) map[string]any {
 		"cancellationReason": o.CancellationReason, "cancelledBy": o.CancelledBy,
 		"deliveryAgent": agent, "deliveryAgentDetails": agentDetails,
 		"paymentStatus": o.PaymentStatus, "paymentMethod": o.PaymentMethod,
-		"deliveryAddress": map[string]any{"street": a.Street, "city": a.City, "state": a.State, "pincode": a.Pincode, "instructions": a.Instructions},
+		"deliveryAddress": deliveryAddressView(a),
 		"contactPhone":    o.ContactPhone, "orderInstructions": o.OrderInstructions,
 		"estimatedDeliveryTime": o.EstimatedDeliveryTime,
 		"createdAt":             jsTime(o.CreatedAt), "updatedAt": jsTime(o.UpdatedAt), "__v": 0,
@@ -124,6 +124,19 @@ type deliveryAddressInput struct {
 	Pincode      string `json:"pincode"`
 	Landmark     string `json:"landmark"`
 	Instructions string `json:"instructions"`
+	// Location is an optional drop point {latitude, longitude} (additive).
+	Location *struct {
+		Latitude  *float64 `json:"latitude"`
+		Longitude *float64 `json:"longitude"`
+	} `json:"location"`
+}
+
+// dropPoint returns the address's drop point, or nil when none was sent.
+func (a *deliveryAddressInput) dropPoint() *order.GeoPoint {
+	if a.Location == nil || a.Location.Latitude == nil || a.Location.Longitude == nil {
+		return nil
+	}
+	return &order.GeoPoint{Latitude: *a.Location.Latitude, Longitude: *a.Location.Longitude}
 }
 
 type orderLineInput struct {
@@ -153,6 +166,9 @@ func (q *placeRequest) valid(p *problems) {
 		}
 		if len(a.Instructions) > 200 || len(a.Landmark) > 200 {
 			p.add("deliveryAddress.instructions", "Delivery instructions are too long", nil)
+		}
+		if l := a.Location; l != nil && (l.Latitude == nil || l.Longitude == nil || !event.ValidCoordinates(*l.Latitude, *l.Longitude)) {
+			p.add("deliveryAddress.location", "location must be {latitude: -90..90, longitude: -180..180}", nil)
 		}
 	}
 	q.ContactPhone = strings.TrimSpace(q.ContactPhone)
@@ -243,7 +259,8 @@ func (d orderDeps) place(ctx context.Context, u *store.User, req placeRequest, q
 		OrderInstructions: strings.TrimSpace(req.OrderInstructions),
 		DeliveryAddress: order.Address{Street: req.DeliveryAddress.Street, City: req.DeliveryAddress.City,
 			State: req.DeliveryAddress.State, Pincode: req.DeliveryAddress.Pincode,
-			Instructions: strings.TrimSpace(strings.Join(nonBlank(req.DeliveryAddress.Instructions, req.DeliveryAddress.Landmark), "; "))},
+			Instructions: strings.TrimSpace(strings.Join(nonBlank(req.DeliveryAddress.Instructions, req.DeliveryAddress.Landmark), "; ")),
+			Location:     req.DeliveryAddress.dropPoint()},
 	}
 	if u.ProfileImage != nil {
 		draft.Customer.ProfileImage = *u.ProfileImage
@@ -817,4 +834,13 @@ func handleAgentOrders(orders *store.Orders, settings *store.Settings) apiFunc {
 		respond(w, http.StatusOK, "Orders retrieved successfully", map[string]any{"orders": rows, "count": len(rows)})
 		return nil
 	}
+}
+
+// deliveryAddressView is an order's deliveryAddress, with its drop point when known.
+func deliveryAddressView(a order.Address) map[string]any {
+	v := map[string]any{"street": a.Street, "city": a.City, "state": a.State, "pincode": a.Pincode, "instructions": a.Instructions}
+	if a.Location != nil {
+		v["location"] = a.Location
+	}
+	return v
 }

@@ -16,6 +16,7 @@ func routes(d Deps) []route {
 	s := d.Stores
 	pr := pricer{products: s.Products, settings: s.Settings, offers: s.Offers, now: d.Now}
 	cd := cartDeps{carts: s.Carts, pr: pr}
+	dash := newDashboardSource(s, d.Dashboard, d.Now)
 	sess := d.sessions()
 	od := orderDeps{orders: s.Orders, users: s.Users, carts: s.Carts, products: s.Products, offers: s.Offers, business: s.Business, pr: pr}
 	return []route{
@@ -32,7 +33,7 @@ func routes(d Deps) []route {
 		{http.MethodPost, v1 + "/auth/login", public, handleLogin(s.Users, sess)},
 		{http.MethodPost, v1 + "/auth/refresh", public, handleRefresh(s.Users, sess)},
 		{http.MethodPost, v1 + v1 + "/auth/refresh", public, handleRefresh(s.Users, sess)}, // the app's doubled prefix (CONTRACT §6.14)
-		{http.MethodPost, v1 + "/auth/logout", optionalUser, handleLogout(s.Users, sess)},
+		{http.MethodPost, v1 + "/auth/logout", optionalUser, deactivateDeviceTokensOnLogout(s.DeviceTokens, handleLogout(s.Users, sess))},
 
 		// Products (the menu)
 		{http.MethodGet, v1 + "/products", public, handleListProducts(s.Products)},
@@ -119,6 +120,25 @@ func routes(d Deps) []route {
 		{http.MethodPut, v1 + "/admin/restaurant-settings", admin, handleUpdateSettings(s.Settings)},
 		{http.MethodGet, v1 + "/business/status", public, handleBusinessStatus(s.Business)},
 		{http.MethodPatch, v1 + "/business/status", admin, handleSetBusinessStatus(s.Business, s.Settings)},
+
+		// Admin dashboard figures (the app's Dashboard screen)
+		{http.MethodGet, v1 + "/dashboard/overview", admin, handleDashboardOverview(dash, d.Checks, d.GatewaysAlive)},
+		{http.MethodGet, v1 + "/dashboard/stats", admin, handleDashboardStats(dash)},
+
+		// Device tokens for push notifications (sent by a log-only sender: package push)
+		{http.MethodPost, v1 + "/device-tokens", anyUser, handleRegisterDeviceToken(s.DeviceTokens)},
+		{http.MethodGet, v1 + "/device-tokens", anyUser, handleListDeviceTokens(s.DeviceTokens)},
+		{http.MethodDelete, v1 + "/device-tokens/{token}", anyUser, handleRemoveDeviceToken(s.DeviceTokens)},
+
+		// Image uploads (multipart field "image"), served back at /uploads/{name}
+		{http.MethodPost, v1 + "/upload/image", anyUser, handleUpload(d.Uploads, d.PublicURL, uploadKind{message: "Image uploaded successfully", long: true})},
+		{http.MethodPost, v1 + "/upload/product-image", admin, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "products", message: "Product image uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/avatar", anyUser, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "avatars", message: "Avatar uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/document-image", anyUser, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "documents", message: "Document image uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/banner", admin, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "banners", message: "Banner uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/base64-image", anyUser, handleUploadBase64(d.Uploads, d.PublicURL)},
+		{http.MethodDelete, v1 + "/upload/image/{publicId}", admin, handleDeleteUpload(d.Uploads)},
+		{http.MethodGet, "/uploads/{name}", public, handleServeUpload(d.Uploads)},
 
 		// Internal API of the gateway (never forwarded by the front proxy).
 		{http.MethodGet, "/internal/v1/users/{id}", internal, handleInternalUser(s.Users)},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/friendspizzahut/platform/orderapi/internal/metrics"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
+	"github.com/friendspizzahut/platform/orderapi/internal/upload"
 	"github.com/friendspizzahut/platform/shared/auth"
 )
 
@@ -25,8 +26,12 @@ type Deps struct {
 	Logger *slog.Logger
 	Signer *auth.Signer
 	Stores *store.Stores
-	// Checks are the readiness checks of /readyz by name ("mongo", "redis").
+	// Checks are the readiness checks of /readyz by name ("mongo", "redis");
+	// the dashboard's systemStatus reports them too.
 	Checks map[string]func(context.Context) error
+	// GatewaysAlive tells the dashboard's systemStatus.socket whether any
+	// gateway replica is up. May be nil (reported inactive).
+	GatewaysAlive func(context.Context) error
 	// Draining reports that shutdown has begun (/readyz answers 503). May be nil.
 	Draining func() bool
 	// InternalToken guards /internal/v1 (X-Internal-Token).
@@ -50,6 +55,13 @@ type Deps struct {
 	// Metrics records requests and rate limits and serves /metrics. May be
 	// nil (no metrics; /metrics answers 404).
 	Metrics *metrics.API
+	// Dashboard configures /dashboard/* (time zone, cache).
+	Dashboard DashboardConfig
+	// Uploads stores uploaded images; nil makes /upload/* answer 503.
+	Uploads upload.Storage
+	// PublicURL is the origin in uploaded images' URLs (PUBLIC_URL); ""
+	// takes it from each request (X-Forwarded-Proto/-Host, then Host).
+	PublicURL string
 }
 
 // NewServer returns the HTTP handler of orderapi.
@@ -71,7 +83,7 @@ func NewServer(d Deps) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(d.Metrics.Middleware, logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes),
+	r.Use(d.Metrics.Middleware, logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes, uploadBodyLimit),
 		rateLimit(d.RateLimit, d.Signer, d.Now, d.Metrics.RateLimited))
 	r.NotFound(notFoundRoute)
 	r.MethodNotAllowed(notFoundRoute) // Express answers an unknown method with the same 404

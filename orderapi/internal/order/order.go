@@ -129,6 +129,15 @@ type Address struct {
 	State        string `bson:"state"`
 	Pincode      string `bson:"pincode"`
 	Instructions string `bson:"instructions"`
+	// Location is the drop point, when the client sent one (additive: the
+	// original stored none). The admin board's live map draws it.
+	Location *GeoPoint `bson:"location,omitempty"`
+}
+
+// GeoPoint is a WGS84 position.
+type GeoPoint struct {
+	Latitude  float64 `bson:"latitude" json:"latitude"`
+	Longitude float64 `bson:"longitude" json:"longitude"`
 }
 
 // Agent is what an assignment needs to know about the agent.

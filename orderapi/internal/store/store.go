@@ -82,6 +82,7 @@ type Stores struct {
 	Payments      *Payments
 	Notifications *Notifications
 	Idempotency   *Idempotency
+	DeviceTokens  *DeviceTokens
 }
 
 // New returns the stores over db. n may be nil (no relay: events wait for
@@ -106,6 +107,7 @@ func New(db *mongo.Database, n Notifier, now func() time.Time) *Stores {
 		Payments:      &Payments{base: b.with(PaymentsCollection)},
 		Notifications: &Notifications{base: b.with(NotificationsCollection)},
 		Idempotency:   &Idempotency{base: b.with(IdempotencyCollection)},
+		DeviceTokens:  &DeviceTokens{base: b.with(DeviceTokensCollection)},
 	}
 }
 
@@ -116,6 +118,7 @@ func (s *Stores) EnsureIndexes(ctx context.Context) error {
 		s.Users.ensureIndexes, s.Orders.ensureIndexes, s.Products.ensureIndexes,
 		s.Carts.ensureIndexes, s.Offers.ensureIndexes,
 		s.Payments.ensureIndexes, s.Notifications.ensureIndexes, s.Idempotency.ensureIndexes,
+		s.DeviceTokens.ensureIndexes,
 	} {
 		if err := f(ctx); err != nil {
 			return err

@@ -213,7 +213,8 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return ch, nil
 	}
 
-	apiEnv := map[string]string{"MONGODB_URI": mongoURI, "SEED": strconv.FormatBool(c.Seed)}
+	apiEnv := map[string]string{"MONGODB_URI": mongoURI, "SEED": strconv.FormatBool(c.Seed),
+		"UPLOAD_DIR": filepath.Join(filepath.Dir(c.DataDir), "uploads")} // next to the FerretDB files
 	if c.AdminDir != "" {
 		apiEnv["ADMIN_DIR"] = c.AdminDir
 	}
