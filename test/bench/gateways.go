@@ -70,6 +70,11 @@ func startGatewayOn(rd *infra.Redis, side, id, bin, nodeDir, workDir, directoryU
 		"GATEWAY_ID":     id,
 		"LOG_FORMAT":     "text",
 		"LOG_LEVEL":      "warn",
+		// The bench's admin sockets register by claim, checked against the
+		// directory, exactly as the Node reference does; with proof required
+		// for admins (the default) they would be refused. Same work on both
+		// sides, so the comparison stays fair.
+		"GATEWAY_TOKENLESS_ROLES": "customer,delivery,admin",
 	}
 	for k, v := range extra {
 		env[k] = v
