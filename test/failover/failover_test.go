@@ -32,8 +32,14 @@ func TestSentinelFailoverMidStream(t *testing.T) {
 	sen := infra.StartSentinel(t, infra.SentinelOptions{DownAfter: time.Second, FailoverTimeout: 3 * time.Second})
 	e := testapi.StartEnv(t, harness.Options{Gateways: 2, RedisURL: sen.URL()})
 	js := jsclient.Start(t)
-	connect := func(gw int, tr jsclient.Transport) *jsclient.Socket {
-		s := js.Connect(t, e.Stack.GatewayURL(gw), jsclient.Options{Transports: tr})
+	// Admin sockets must prove who they are (the dashboard sends its token);
+	// the agent claims its role, as the unchanged app does.
+	connect := func(gw int, tr jsclient.Transport, token string) *jsclient.Socket {
+		opts := jsclient.Options{Transports: tr}
+		if token != "" {
+			opts.Auth = map[string]any{"token": token}
+		}
+		s := js.Connect(t, e.Stack.GatewayURL(gw), opts)
 		t.Cleanup(s.Disconnect)
 		s.WaitConnect(t)
 		return s
@@ -41,9 +47,9 @@ func TestSentinelFailoverMidStream(t *testing.T) {
 	agent := e.API.OnlineAgent(t, e.Admin, "Fay Agent")
 	customer := e.API.RegisterCustomer(t, "Cora Customer")
 	socks := map[string]*jsclient.Socket{
-		"admin on g1 (websocket)": connect(0, jsclient.WebSocketOnly),
-		"admin on g2 (polling)":   connect(1, jsclient.PollingOnly),
-		"agent on g2 (default)":   connect(1, jsclient.Default),
+		"admin on g1 (websocket)": connect(0, jsclient.WebSocketOnly, e.Admin.Token),
+		"admin on g2 (polling)":   connect(1, jsclient.PollingOnly, e.Admin.Token),
+		"agent on g2 (default)":   connect(1, jsclient.Default, ""),
 	}
 	testapi.MustRegister(t, socks["admin on g1 (websocket)"], e.Admin)
 	testapi.MustRegister(t, socks["admin on g2 (polling)"], e.Admin)
