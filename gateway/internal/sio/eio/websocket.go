@@ -3,6 +3,7 @@ package eio
 import (
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/lesismal/nbio"
@@ -15,9 +16,10 @@ const wsCloseWait = 2 * time.Second
 // wsConn is one websocket: the session's transport, or a websocket
 // probing an upgrade. Its reader is used on its poller goroutine only.
 type wsConn struct {
-	c  *Conn
-	nc *nbio.Conn
-	r  wsReader
+	c     *Conn
+	nc    *nbio.Conn
+	ready atomic.Bool // nc is with the pollers: it may be written
+	r     wsReader
 
 	// guarded by c.mu
 	probed       bool
@@ -54,44 +56,63 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, c *Conn)
 		_ = netConn.Close()
 		return
 	}
-	nc, err := nbio.NBConn(netConn)
-	if err != nil {
-		_ = netConn.Close()
-		s.logger.Warn("engine.io: websocket to poller", "err", err)
-		return
-	}
-	ws := &wsConn{nc: nc}
+	ws := &wsConn{}
 	if len(early) > 0 {
 		ws.r.partial = early
 	}
-	nc.SetSession(ws)
-
-	if c == nil {
-		c = s.newConn(r, ws)
-	} else {
+	if c != nil {
 		c.mu.Lock()
 		if c.state != stateOpen || c.ws != nil || c.upg != nil {
 			c.mu.Unlock()
 			// Node: an upgrade of an upgraded, upgrading or closed
 			// session gets its websocket closed.
-			ws.c = c
-			ws.closeSent = true
-			_, _ = nc.Write(wsCloseFrame)
-			_ = nc.Close()
+			_, _ = netConn.Write(wsCloseFrame)
+			_ = netConn.Close()
 			return
 		}
 		ws.c = c
 		c.upg = ws
+		c.mu.Unlock()
+	}
+	nc, err := nbio.NBConn(netConn)
+	if err != nil {
+		_ = netConn.Close()
+		s.logger.Warn("engine.io: websocket to poller", "err", err)
+		if c != nil {
+			c.mu.Lock()
+			if c.upg == ws {
+				c.upg = nil
+			}
+			c.mu.Unlock()
+		}
+		return
+	}
+	nc.SetSession(ws)
+	if c == nil {
+		ws.nc = nc
+		c = s.newConn(r, ws)
+	} else {
+		c.mu.Lock()
+		ws.nc = nc
 		ws.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortUpgrade(ws) })
 		c.mu.Unlock()
 	}
 	if _, err := s.nb.AddConn(nc); err != nil {
 		s.logger.Warn("engine.io: websocket to poller", "err", err)
 		_ = nc.Close()
+		onNetClose(nc, err)
 		return
 	}
-	// Writing needs the poller: only now may the open packet go out.
+	// Writing needs the poller: only now may the open packet go out, and
+	// a close that came meanwhile be done.
+	ws.ready.Store(true)
 	c.mu.Lock()
+	if c.state == stateClosed || ws.closeSent || (c.ws != ws && c.upg != ws) {
+		c.mu.Unlock()
+		_, _ = nc.Write(wsCloseFrame)
+		_ = nc.Close()
+		return
+	}
 	if c.ws == ws && len(c.q) > 0 {
 		c.wakeLocked()
 	}
@@ -264,15 +285,15 @@ func (c *Conn) abortUpgrade(ws *wsConn) {
 
 // shutdown sends a close frame if none was sent and closes the socket.
 func (ws *wsConn) shutdown() {
-	var sent bool
-	if ws.c != nil {
-		ws.c.mu.Lock()
-		sent = ws.closeSent
-		ws.closeSent = true
-		ws.c.mu.Unlock()
+	ws.c.mu.Lock()
+	sent, nc := ws.closeSent, ws.nc
+	ws.closeSent = true
+	ws.c.mu.Unlock()
+	if !ws.ready.Load() {
+		return // not with the pollers yet: serveWebsocket closes it
 	}
 	if !sent {
-		_, _ = ws.nc.Write(wsCloseFrame)
+		_, _ = nc.Write(wsCloseFrame)
 	}
-	_ = ws.nc.Close()
+	_ = nc.Close()
 }

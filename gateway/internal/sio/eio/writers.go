@@ -1,8 +1,11 @@
 package eio
 
 import (
+	"errors"
 	"sync"
 	"time"
+
+	"github.com/lesismal/nbio"
 )
 
 // maxIovecs bounds the buffers of one writev (Linux IOV_MAX is 1024).
@@ -84,7 +87,7 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 	for {
 		c.mu.Lock()
 		ws := c.ws
-		if c.state == stateClosed || ws == nil {
+		if c.state == stateClosed || ws == nil || !ws.ready.Load() {
 			c.dirty = false
 			c.mu.Unlock()
 			return bufs
@@ -122,7 +125,11 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 				_, err = ws.nc.Writev(bufs)
 			}
 			if err != nil {
-				c.terminate(ReasonTransportError, nil)
+				reason := ReasonTransportError
+				if errors.Is(err, nbio.ErrOverflow) {
+					reason = ReasonSlow
+				}
+				c.terminate(reason, nil)
 				return bufs
 			}
 		}
