@@ -162,7 +162,8 @@ func (p *pollWaiter) wake() {
 
 // Close closes the session once what is queued is written, like Node's
 // socket.close(): the client gets a close packet (polling) or a websocket
-// close frame.
+// close frame, after and apart from the queued packets (socket.io-client
+// would handle a close in the same payload before the packets).
 func (c *Conn) Close() {
 	c.mu.Lock()
 	if c.state != stateOpen {
@@ -174,13 +175,14 @@ func (c *Conn) Close() {
 	case c.ws != nil:
 		c.wakeLocked() // the writer ends with the close frame
 		c.mu.Unlock()
-	case c.poll != nil:
-		c.poll.reply = c.takePayloadLocked(true)
+	case c.poll != nil && len(c.q) == 0:
+		c.poll.reply = msgClose.Packet()
 		c.poll.wake()
 		c.mu.Unlock()
 		c.terminate(ReasonForcedClose, nil)
-	default:
+	default: // the next poll takes the queue, the one after it the close
 		c.shouldClose = true
+		c.wakeLocked()
 		c.mu.Unlock()
 		time.AfterFunc(c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout, func() { c.terminate(ReasonForcedClose, nil) })
 	}
@@ -202,7 +204,7 @@ func (c *Conn) terminate(reason string, pollReply []byte) {
 		c.timer.Stop()
 	}
 	clear(c.q)
-	c.q, c.qBytes, c.in = nil, 0, nil
+	c.q, c.qBytes = nil, 0 // messages received before the close are still delivered
 	ws, upg := c.ws, c.upg
 	c.upg = nil
 	if p := c.poll; p != nil {
@@ -212,6 +214,7 @@ func (c *Conn) terminate(reason string, pollReply []byte) {
 		p.wake()
 	}
 	c.mu.Unlock()
+	c.srv.logger.Debug("engine.io: session closed", "sid", c.id, "reason", reason, "websocket", ws != nil)
 	c.srv.remove(c)
 	if ws != nil {
 		ws.shutdown()
@@ -220,17 +223,16 @@ func (c *Conn) terminate(reason string, pollReply []byte) {
 		upg.shutdown()
 	}
 	if c.h != nil {
-		c.srv.wg.Add(1)
+		c.srv.closers.add(1)
 		go func() {
-			defer c.srv.wg.Done()
+			defer c.srv.closers.add(-1)
 			c.h.OnClose(reason)
 		}()
 	}
 }
 
-// takePayloadLocked encodes the queue as a polling payload, with a close
-// packet at the end when closing.
-func (c *Conn) takePayloadLocked(closing bool) []byte {
+// takePayloadLocked encodes the queue as a polling payload.
+func (c *Conn) takePayloadLocked() []byte {
 	n := 0
 	for _, m := range c.q {
 		n += len(m.Packet()) + 1
@@ -241,9 +243,6 @@ func (c *Conn) takePayloadLocked(closing bool) []byte {
 	b := make([]byte, 0, n+2)
 	for _, m := range c.q {
 		b = appendPayloadRecord(b, m)
-	}
-	if closing {
-		b = appendPayloadRecord(b, msgClose)
 	}
 	clear(c.q)
 	c.q, c.qBytes = c.q[:0], 0
@@ -296,7 +295,7 @@ func (c *Conn) deliver(data []byte, binary bool) {
 func (c *Conn) drainInbox() {
 	for {
 		c.mu.Lock()
-		if len(c.in) == 0 || c.state == stateClosed {
+		if len(c.in) == 0 {
 			c.running = false
 			c.in = nil
 			c.mu.Unlock()

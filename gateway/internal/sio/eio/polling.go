@@ -35,13 +35,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(c.q) > 0 || c.shouldClose {
-		closing := c.shouldClose
-		body := c.takePayloadLocked(closing)
-		c.mu.Unlock()
-		writePayload(w, body)
-		if closing {
-			c.terminate(ReasonForcedClose, nil)
-		}
+		c.answerLocked(w)
 		return
 	}
 	p := &pollWaiter{kick: make(chan struct{}, 1)}
@@ -66,19 +60,33 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	if c.poll == p {
 		c.poll = nil
 	}
-	status, body := p.status, p.reply
-	if status == 0 && body == nil {
-		body = c.takePayloadLocked(false)
-		if len(body) == 0 {
-			body = msgNoop.Packet()
-		}
-	}
-	c.mu.Unlock()
-	if status != 0 {
+	switch {
+	case p.status != 0:
+		c.mu.Unlock()
 		abortRequest(w, errBadRequest)
+	case p.reply != nil:
+		c.mu.Unlock()
+		writePayload(w, p.reply)
+	case len(c.q) > 0 || c.shouldClose:
+		c.answerLocked(w)
+	default:
+		c.mu.Unlock()
+		writePayload(w, msgNoop.Packet())
+	}
+}
+
+// answerLocked answers a poll with the queue, or with the close packet of
+// a graceful close once the queue is empty; it unlocks c.mu.
+func (c *Conn) answerLocked(w http.ResponseWriter) {
+	if len(c.q) > 0 {
+		body := c.takePayloadLocked()
+		c.mu.Unlock()
+		writePayload(w, body)
 		return
 	}
-	writePayload(w, body)
+	c.mu.Unlock()
+	writePayload(w, msgClose.Packet())
+	c.terminate(ReasonForcedClose, nil)
 }
 
 // armUpgradeNoopLocked answers parked poll p with a noop after a while,

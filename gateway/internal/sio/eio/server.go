@@ -54,7 +54,7 @@ type Server struct {
 	closing atomic.Bool
 	nb      *nbio.Engine
 	writers *writers
-	wg      sync.WaitGroup // OnClose calls
+	closers pending // OnClose calls running
 	stop    sync.Once
 }
 
@@ -114,7 +114,7 @@ func (s *Server) Close() {
 		for _, c := range all {
 			c.terminate(ReasonServerClose, msgClose.Packet())
 		}
-		s.wg.Wait()
+		s.closers.wait()
 		s.writers.stop()
 		s.nb.Stop()
 	})
@@ -272,7 +272,7 @@ func (s *Server) newConn(r *http.Request, ws *wsConn) *Conn {
 func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request) {
 	c := s.newConn(r, nil)
 	c.mu.Lock()
-	body := c.takePayloadLocked(false)
+	body := c.takePayloadLocked()
 	c.mu.Unlock()
 	writePayload(w, body)
 }
@@ -314,3 +314,31 @@ func (s *Server) originAllowed(origin string) bool {
 }
 
 var errHijack = errors.New("engine.io: connection cannot be hijacked")
+
+// pending counts running calls; unlike a WaitGroup it may be added to
+// while someone waits (sessions keep closing during Close).
+type pending struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	n    int
+}
+
+func (p *pending) add(d int) {
+	p.mu.Lock()
+	p.n += d
+	if p.n == 0 && p.cond != nil {
+		p.cond.Broadcast()
+	}
+	p.mu.Unlock()
+}
+
+func (p *pending) wait() {
+	p.mu.Lock()
+	if p.cond == nil {
+		p.cond = sync.NewCond(&p.mu)
+	}
+	for p.n > 0 {
+		p.cond.Wait()
+	}
+	p.mu.Unlock()
+}

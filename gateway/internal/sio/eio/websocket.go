@@ -19,6 +19,10 @@ type wsConn struct {
 	c     *Conn
 	nc    *nbio.Conn
 	ready atomic.Bool // nc is with the pollers: it may be written
+	// handed is set right before nc goes to the pollers; their callbacks
+	// load it first, which orders our setup before them (the epoll
+	// registration does too, but the race detector cannot see that).
+	handed atomic.Bool
 	r     wsReader
 
 	// guarded by c.mu
@@ -97,6 +101,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, c *Conn)
 		ws.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortUpgrade(ws) })
 		c.mu.Unlock()
 	}
+	ws.handed.Store(true)
 	if _, err := s.nb.AddConn(nc); err != nil {
 		s.logger.Warn("engine.io: websocket to poller", "err", err)
 		_ = nc.Close()
@@ -121,7 +126,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, c *Conn)
 
 func onNetData(nc *nbio.Conn, data []byte) {
 	ws, ok := nc.Session().(*wsConn)
-	if !ok || ws.c == nil {
+	if !ok || !ws.handed.Load() || ws.c == nil {
 		_ = nc.Close()
 		return
 	}
@@ -132,7 +137,7 @@ func onNetData(nc *nbio.Conn, data []byte) {
 
 func onNetClose(nc *nbio.Conn, err error) {
 	ws, ok := nc.Session().(*wsConn)
-	if !ok || ws.c == nil {
+	if !ok || !ws.handed.Load() || ws.c == nil {
 		return
 	}
 	c := ws.c

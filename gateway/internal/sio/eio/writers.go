@@ -3,6 +3,7 @@ package eio
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lesismal/nbio"
@@ -21,7 +22,9 @@ type writers struct {
 	cond    *sync.Cond
 	list    []*Conn
 	stopped bool
+	paused  bool // tests: let sessions accumulate queued frames
 	done    sync.WaitGroup
+	calls   atomic.Int64 // write and writev calls made
 }
 
 func startWriters(n int) *writers {
@@ -41,6 +44,14 @@ func (w *writers) add(c *Conn) {
 	w.cond.Signal()
 }
 
+// pause stops or resumes taking sessions off the list.
+func (w *writers) pause(on bool) {
+	w.mu.Lock()
+	w.paused = on
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
 func (w *writers) stop() {
 	w.mu.Lock()
 	w.stopped = true
@@ -55,7 +66,7 @@ func (w *writers) run() {
 	var bufs [][]byte
 	for {
 		w.mu.Lock()
-		for len(w.list) == 0 && !w.stopped {
+		for (len(w.list) == 0 || w.paused) && !w.stopped {
 			w.cond.Wait()
 		}
 		if w.stopped {
@@ -109,7 +120,6 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 		}
 		closing := c.state == stateClosing && rest == 0 && !ws.closeSent
 		if closing {
-			bufs = append(bufs, wsCloseFrame)
 			ws.closeSent = true
 		}
 		if rest == 0 {
@@ -118,6 +128,7 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 		c.mu.Unlock()
 
 		if len(bufs) > 0 {
+			c.srv.writers.calls.Add(1)
 			var err error
 			if len(bufs) == 1 {
 				_, err = ws.nc.Write(bufs[0])
@@ -134,6 +145,9 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 			}
 		}
 		if closing {
+			// In a write of its own, like Node's close after "drain".
+			c.srv.writers.calls.Add(1)
+			_, _ = ws.nc.Write(wsCloseFrame)
 			// The client answers with its close frame; if it does not,
 			// close anyway.
 			time.AfterFunc(wsCloseWait, func() { c.terminate(ReasonForcedClose, nil) })
