@@ -23,7 +23,7 @@ type wsConn struct {
 	// load it first, which orders our setup before them (the epoll
 	// registration does too, but the race detector cannot see that).
 	handed atomic.Bool
-	r     wsReader
+	r      wsReader
 
 	// guarded by c.mu
 	probed       bool
