@@ -54,14 +54,11 @@ func DecodePacket(s []byte) (Packet, error) {
 	return Packet{Type: PacketType(t), Data: s[1:]}, nil
 }
 
-// decodeBase64 accepts standard base64 with or without padding.
+// decodeBase64 decodes standard, padded base64 (what engine.io-client
+// sends).
 func decodeBase64(s []byte) ([]byte, error) {
-	enc := base64.StdEncoding
-	if len(s)%4 != 0 {
-		enc = base64.RawStdEncoding
-	}
-	out := make([]byte, enc.DecodedLen(len(s)))
-	n, err := enc.Decode(out, s)
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Decode(out, s)
 	return out[:n], err
 }
 
