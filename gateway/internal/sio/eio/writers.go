@@ -40,8 +40,11 @@ func startWriters(n int) *writers {
 func (w *writers) add(c *Conn) {
 	w.mu.Lock()
 	w.list = append(w.list, c)
+	first := len(w.list) == 1
 	w.mu.Unlock()
-	w.cond.Signal()
+	if first { // a writer that takes a share of a longer list wakes the next
+		w.cond.Signal()
+	}
 }
 
 // pause stops or resumes taking sessions off the list.
