@@ -18,7 +18,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if c.Port != 5002 || c.PingInterval != 25*time.Second || c.PingTimeout != 20*time.Second ||
 		c.MaxHTTPBufferSize != 1_000_000 || c.RequireToken || len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" ||
-		c.OrderAPIURL != "http://127.0.0.1:5001" || c.JWTSecret != config.DevJWTSecret || len(c.warnings) != 2 {
+		c.OrderAPIURL != "http://127.0.0.1:5001" || c.JWTSecret != config.DevJWTSecret || len(c.warnings) != 2 || c.Engine != "eio" {
 		t.Fatalf("got %+v", c)
 	}
 }
@@ -32,11 +32,12 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 		"PING_INTERVAL":         "10ms",
 		"MAX_HTTP_BUFFER_SIZE":  "12",
 		"LOG_FORMAT":            "xml",
+		"GATEWAY_ENGINE":        "gorilla",
 	}))
 	if err == nil {
 		t.Fatal("got no error")
 	}
-	for _, name := range []string{"REDIS_URL", "PORT", "ORDERAPI_URL", "GATEWAY_REQUIRE_TOKEN", "PING_INTERVAL", "MAX_HTTP_BUFFER_SIZE", "LOG_FORMAT"} {
+	for _, name := range []string{"REDIS_URL", "PORT", "ORDERAPI_URL", "GATEWAY_REQUIRE_TOKEN", "PING_INTERVAL", "MAX_HTTP_BUFFER_SIZE", "LOG_FORMAT", "GATEWAY_ENGINE"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not mention %s:\n%v", name, err)
 		}

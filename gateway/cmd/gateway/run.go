@@ -82,6 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CORSOrigins:       c.CORSOrigins,
 		ConnectTimeout:    c.ConnectTimeout,
 		MaxQueue:          c.SocketQueue,
+		Engine:            c.Engine,
 	}, handlers.Connect, logger.With("component", "sio"))
 	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval},
 		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("gateway listening", "addr", ln.Addr().String(), "events_channel", eventBus.Channel(),
 		"orderapi", c.OrderAPIURL, "require_token", c.RequireToken, "cors_origins", c.CORSOrigins,
-		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String())
+		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String(), "engine", c.Engine)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

@@ -14,7 +14,7 @@ import (
 // client is one Engine.IO connection and the namespace sockets on it.
 type client struct {
 	srv  *Server
-	conn *eio.Conn
+	conn engineConn
 
 	// Captured during the Engine.IO handshake, while the request is live.
 	query      url.Values
@@ -38,7 +38,9 @@ type client struct {
 
 // onEngineConnection makes the client of a new Engine.IO session; the
 // engine delivers the session's messages and close to it.
-func (s *Server) onEngineConnection(conn *eio.Conn) eio.Handler {
+func (s *Server) onEngineConnection(conn *eio.Conn) eio.Handler { return s.newClient(conn) }
+
+func (s *Server) newClient(conn engineConn) *client {
 	c := &client{srv: s, conn: conn, sockets: map[string]*Socket{}}
 	// The engine keeps the handshake's query and headers for the session.
 	c.query = conn.Query()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,8 +40,12 @@ type Config struct {
 	// connection, default 4 MiB.
 	MaxQueueBytes int
 	// SIDPrefix starts every Engine.IO session id of this server so that
-	// a replica can tell which replica owns a sid (see eio.Config).
+	// a replica can tell which replica owns a sid (see eio.Config). Our
+	// engine only.
 	SIDPrefix string
+	// Engine selects the Engine.IO server: EngineOurs (default) or
+	// EngineZishang.
+	Engine string
 	// Namespaces accepted besides none; default just "/".
 	Namespaces []string
 	// CloseGrace is kept for compatibility: the engine now closes a
@@ -122,7 +127,7 @@ const (
 type Server struct {
 	cfg       Config
 	logger    *slog.Logger
-	eng       *eio.Server
+	eng       engineServer
 	onConnect ConnectFunc
 
 	mu   sync.RWMutex
@@ -149,12 +154,42 @@ func New(cfg Config, onConnect ConnectFunc, logger *slog.Logger) *Server {
 	for _, name := range cfg.Namespaces {
 		s.nsps[name] = &namespace{name: name, sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
 	}
+	if cfg.Engine == EngineZishang {
+		s.eng = newZishangEngine(s)
+		return s
+	}
 	eng, err := eio.NewServer(EngineConfig(cfg), s.onEngineConnection, logger)
 	if err != nil {
 		panic("sio: " + err.Error())
 	}
 	s.eng = eng
 	return s
+}
+
+// The Engine.IO servers Config.Engine selects.
+const (
+	EngineOurs    = "eio"     // ours, gateway/internal/sio/eio: the default
+	EngineZishang = "zishang" // zishang520's servers/engine/v3, for comparison
+)
+
+// engineConn is what the Socket.IO layer needs of an Engine.IO session.
+type engineConn interface {
+	ID() string
+	Query() url.Values
+	Header() http.Header
+	RemoteAddr() string
+	// Send queues messages together; an error means the session is gone
+	// or was just cut as slow.
+	Send(msgs ...*eio.Message) error
+	// Close closes the session after what is queued is written.
+	Close()
+}
+
+// engineServer is an Engine.IO server serving its endpoint.
+type engineServer interface {
+	http.Handler
+	Has(sid string) bool
+	Close()
 }
 
 // EngineConfig returns the Engine.IO settings that cfg implies.
@@ -170,9 +205,6 @@ func EngineConfig(cfg Config) eio.Config {
 		MaxQueueBytes: cfg.MaxQueueBytes,
 	}
 }
-
-// Engine returns the underlying Engine.IO server.
-func (s *Server) Engine() *eio.Server { return s.eng }
 
 // Handler returns the http.Handler to mount at /socket.io/.
 func (s *Server) Handler() http.Handler { return s.eng }
