@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,11 +196,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.abort(w, true, errBadRequest)
 			return
 		}
-		s.serveWebsocket(w, r, c)
+		s.serveWebsocket(w, r, q, c)
 		return
 	}
 	if c == nil {
-		s.handshakePolling(w, r)
+		s.handshakePolling(w, r, q)
 		return
 	}
 	switch r.Method {
@@ -250,8 +251,8 @@ func invalidHeaderValue(v string) bool {
 
 // newConn registers a new session with its handler and queues the open
 // packet.
-func (s *Server) newConn(r *http.Request, ws *wsConn) *Conn {
-	c := &Conn{srv: s, id: s.newSID(), query: r.URL.Query(), header: r.Header, remoteAddr: r.RemoteAddr}
+func (s *Server) newConn(r *http.Request, q url.Values, ws *wsConn) *Conn {
+	c := &Conn{srv: s, id: s.newSID(), query: q, header: compactHeader(r.Header), remoteAddr: r.RemoteAddr}
 	upgrades := `["websocket"]`
 	if ws != nil {
 		ws.c = c
@@ -269,8 +270,8 @@ func (s *Server) newConn(r *http.Request, ws *wsConn) *Conn {
 	return c
 }
 
-func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request) {
-	c := s.newConn(r, nil)
+func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q url.Values) {
+	c := s.newConn(r, q, nil)
 	c.mu.Lock()
 	body := c.takePayloadLocked()
 	c.mu.Unlock()
@@ -341,4 +342,42 @@ func (p *pending) wait() {
 		p.cond.Wait()
 	}
 	p.mu.Unlock()
+}
+
+// handshakeOnly are request headers of the websocket handshake itself,
+// of no use once the session is open.
+var handshakeOnly = [...]string{"Connection", "Upgrade", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions"}
+
+// compactHeader copies the handshake's headers, without the websocket
+// handshake's own, into one right-sized map and one backing array: the
+// session keeps them for its lifetime (the Socket.IO connect hook reads
+// them), the request's larger map is released.
+func compactHeader(h http.Header) http.Header {
+	n, nv := 0, 0
+	for k, vv := range h {
+		if !isHandshakeOnly(k) {
+			n++
+			nv += len(vv)
+		}
+	}
+	out := make(http.Header, n)
+	values := make([]string, nv)
+	for k, vv := range h {
+		if isHandshakeOnly(k) {
+			continue
+		}
+		n := copy(values, vv)
+		out[k] = values[:n:n]
+		values = values[n:]
+	}
+	return out
+}
+
+func isHandshakeOnly(k string) bool {
+	for _, h := range handshakeOnly {
+		if k == h {
+			return true
+		}
+	}
+	return false
 }

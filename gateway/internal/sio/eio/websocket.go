@@ -3,6 +3,7 @@ package eio
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +35,7 @@ type wsConn struct {
 // serveWebsocket completes the websocket handshake, hands the connection
 // to the pollers (net/http's goroutine and buffers are released) and
 // starts a session (c == nil) or probes the upgrade of session c.
-func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, c *Conn) {
+func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, q url.Values, c *Conn) {
 	key := r.Header.Get("Sec-WebSocket-Key")
 	if r.Header.Get("Sec-WebSocket-Version") != "13" || !validKey(key) {
 		s.abort(w, true, errBadRequest)
@@ -94,7 +95,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request, c *Conn)
 	nc.SetSession(ws)
 	if c == nil {
 		ws.nc = nc
-		c = s.newConn(r, ws)
+		c = s.newConn(r, q, ws)
 	} else {
 		c.mu.Lock()
 		ws.nc = nc
