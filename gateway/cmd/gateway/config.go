@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/friendspizzahut/platform/gateway/internal/sio"
 	"github.com/friendspizzahut/platform/gateway/internal/socket"
 	"github.com/friendspizzahut/platform/shared/auth"
 	"github.com/friendspizzahut/platform/shared/config"
@@ -31,6 +32,7 @@ type cfg struct {
 	MaxHTTPBufferSize int           // MAX_HTTP_BUFFER_SIZE, default 1000000
 	ConnectTimeout    time.Duration // CONNECT_TIMEOUT, default 45s
 	SocketQueue       int           // SOCKET_QUEUE, packets queued per socket before it is cut, default 1000
+	Engine            string        // GATEWAY_ENGINE eio|zishang, the Engine.IO server, default eio (ours)
 	EventRate         int           // SOCKET_EVENT_RATE, client events per second per socket, default 20
 	EventBurst        int           // SOCKET_EVENT_BURST, default 60
 	PresenceInterval  time.Duration // PRESENCE_INTERVAL, Redis refresh, default 10s
@@ -67,6 +69,7 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		MaxHTTPBufferSize: r.Int("MAX_HTTP_BUFFER_SIZE", 1_000_000, 1024, 100_000_000),
 		ConnectTimeout:    r.Duration("CONNECT_TIMEOUT", 45*time.Second),
 		SocketQueue:       r.Int("SOCKET_QUEUE", 1000, 16, 1_000_000),
+		Engine:            r.OneOf("GATEWAY_ENGINE", sio.EngineOurs, sio.EngineOurs, sio.EngineZishang),
 		EventRate:         r.Int("SOCKET_EVENT_RATE", 20, 1, 100_000),
 		EventBurst:        r.Int("SOCKET_EVENT_BURST", 60, 1, 100_000),
 		PresenceInterval:  r.Duration("PRESENCE_INTERVAL", 10*time.Second),

@@ -87,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ConnectTimeout:    c.ConnectTimeout,
 		MaxQueue:          c.SocketQueue,
 		Observer:          m,
+		Engine:            c.Engine,
 	}, handlers.Connect, logger.With("component", "sio"))
 	fan := fanout.New(fanout.Config{OnDelivered: m.Delivered}, eventBus, server, logger.With("component", "fanout"))
 	m.WatchBus(func() metrics.BusStats {
@@ -140,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("gateway listening", "addr", ln.Addr().String(), "events_channel", eventBus.Channel(),
 		"orderapi", c.OrderAPIURL, "require_token", c.RequireToken, "tokenless_roles", c.TokenlessRoles, "cors_origins", c.CORSOrigins,
-		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String())
+		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String(), "engine", c.Engine)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

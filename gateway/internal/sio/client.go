@@ -8,14 +8,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
 )
 
 // client is one Engine.IO connection and the namespace sockets on it.
 type client struct {
 	srv  *Server
-	conn engine.Socket
+	conn engineConn
 
 	// Captured during the Engine.IO handshake, while the request is live.
 	query      url.Values
@@ -38,66 +37,49 @@ type client struct {
 	transport    string                           // as counted by the Observer; guarded by nspMu
 }
 
-func (s *Server) onEngineConnection(conn engine.Socket) {
+// onEngineConnection makes the client of a new Engine.IO session; the
+// engine delivers the session's messages and close to it.
+func (s *Server) onEngineConnection(conn *eio.Conn) eio.Handler { return s.newClient(conn) }
+
+func (s *Server) newClient(conn engineConn) *client {
 	c := &client{srv: s, conn: conn, sockets: map[string]*Socket{}}
-	if ctx := conn.Request(); ctx != nil {
-		if r := ctx.Request(); r != nil {
-			// The engine keeps this first request for the session's
-			// lifetime anyway; sharing its headers costs no memory.
-			c.query = r.URL.Query()
-			c.header = r.Header
-		}
-	}
-	c.remoteAddr = conn.RemoteAddress()
-	c.transport = conn.Transport().Name()
+	// The engine keeps the handshake's query and headers for the session.
+	c.query = conn.Query()
+	c.header = conn.Header()
+	c.remoteAddr = conn.RemoteAddr()
+	c.transport = conn.Transport()
 	s.cfg.Observer.ConnOpened(c.transport)
-	_ = conn.On("upgrade", func(args ...any) {
-		if len(args) > 0 {
-			if t, ok := args[0].(interface{ Name() string }); ok {
-				c.upgraded(t.Name())
-			}
-		}
-	})
-	_ = conn.On("message", func(args ...any) {
-		if len(args) > 0 {
-			if data, ok := args[0].(types.BufferInterface); ok {
-				c.onData(data)
-			}
-		}
-	})
-	_ = conn.Once("close", func(args ...any) {
-		reason := ReasonTransportClose
-		if len(args) > 0 {
-			if r, ok := args[0].(string); ok {
-				reason = DisconnectReason(r)
-			}
-		}
-		c.onClose(reason)
-	})
 	// Like Node: a connection that joins no namespace in time is closed.
 	c.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		c.nspMu.Lock()
 		idle := !c.connected && !c.closed
 		c.nspMu.Unlock()
 		if idle {
-			c.conn.Close(true)
+			c.conn.Close()
 		}
 	})
+	return c
 }
+
+// OnMessage implements eio.Handler.
+func (c *client) OnMessage(data []byte, binary bool) { c.onData(data, binary) }
+
+// OnClose implements eio.Handler.
+func (c *client) OnClose(reason string) { c.onClose(DisconnectReason(reason)) }
 
 // onData handles one Engine.IO message: a packet, or one attachment of a
 // binary packet. Any protocol violation closes the connection, like Node.
-func (c *client) onData(data types.BufferInterface) {
+func (c *client) onData(data []byte, binary bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
-	if _, text := data.(*types.StringBuffer); text {
-		err = c.onText(data.String())
+	if !binary {
+		err = c.onText(string(data))
 	} else {
-		err = c.onBinary(append([]byte(nil), data.Bytes()...))
+		err = c.onBinary(data) // the engine hands over a copy
 	}
 	if err != nil {
-		c.srv.logger.Debug("socket.io: closing connection on invalid packet", "engine_id", c.conn.Id(), "err", err)
+		c.srv.logger.Debug("socket.io: closing connection on invalid packet", "engine_id", c.conn.ID(), "err", err)
 		c.close(ReasonParseError)
 	}
 }
@@ -204,7 +186,7 @@ func (c *client) connect(p *Packet) {
 	reply, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{sock.id})
-	sock.sendLocked([]frame{{b: encodeObject(PacketConnect, p.Nsp, noID, reply)}})
+	sock.sendLocked(eio.TextMessage(encodeObject(PacketConnect, p.Nsp, noID, reply)))
 	sock.writeMu.Unlock()
 	c.srv.cfg.Observer.SocketConnected()
 
@@ -230,7 +212,11 @@ func connectErrorPayload(err error) json.RawMessage {
 
 // write queues one raw engine message outside any socket (CONNECT_ERROR).
 func (c *client) write(b []byte, binary bool) {
-	c.conn.Send(frameReader(frame{b: b, binary: binary}), nil, nil)
+	m := eio.TextMessage(b)
+	if binary {
+		m = eio.BinaryMessage(b)
+	}
+	_ = c.conn.Send(m)
 }
 
 // removeSocket forgets a namespace socket; once none is left after a
@@ -244,17 +230,16 @@ func (c *client) removeSocket(sock *Socket) (empty bool) {
 	return len(c.sockets) == 0
 }
 
-// close closes the Engine.IO connection; reason is reported to sessions.
+// close closes the Engine.IO connection once what is queued is written,
+// like Node's client.close(); reason is reported to sessions.
 func (c *client) close(reason DisconnectReason) {
 	c.closeReason.CompareAndSwap(nil, &reason)
-	c.conn.Close(true)
+	c.conn.Close()
 }
 
-// closeGracefully lets queued packets drain, then closes.
-func (c *client) closeGracefully(reason DisconnectReason) {
-	c.closeReason.CompareAndSwap(nil, &reason)
-	c.conn.Close(false)
-}
+// OnUpgrade is told by the engine that the session moved to websocket
+// (eio.Upgrader).
+func (c *client) OnUpgrade() { c.upgraded(c.conn.Transport()) }
 
 // upgraded moves the connection's count to its new transport.
 func (c *client) upgraded(to string) {

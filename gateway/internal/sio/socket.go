@@ -11,8 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
 )
 
 // Handshake is what a client presented when its socket connected.
@@ -35,11 +34,9 @@ type Socket struct {
 
 	session Session
 
-	// writeMu keeps the frames of one packet (a binary packet and its
-	// attachments) together, and the CONNECT reply first.
-	writeMu  sync.Mutex
-	inflight atomic.Int64 // packets queued on the engine and not yet written
-	onSent   func(transports.Transport)
+	// writeMu keeps the CONNECT reply first. (The engine queues the
+	// frames of one packet, a binary packet and its attachments, at once.)
+	writeMu sync.Mutex
 
 	rooms map[string]struct{} // guarded by Server.mu
 
@@ -55,16 +52,8 @@ type pendingAck struct {
 	fn    func(args []json.RawMessage, err error)
 }
 
-// frame is one Engine.IO message.
-type frame struct {
-	b      []byte
-	binary bool
-}
-
 func newSocket(c *client, ns *namespace, hs Handshake) *Socket {
-	s := &Socket{id: newID(), client: c, nsp: ns, hs: hs, rooms: map[string]struct{}{}}
-	s.onSent = func(transports.Transport) { s.inflight.Add(-1) }
-	return s
+	return &Socket{id: newID(), client: c, nsp: ns, hs: hs, rooms: map[string]struct{}{}}
 }
 
 // newID returns a random 20-character id, like Node's socket ids.
@@ -167,43 +156,22 @@ func (s *Socket) takeAck(id int64) *pendingAck {
 }
 
 // Disconnect sends the client a DISCONNECT packet (the client then gets
-// "io server disconnect" and does not reconnect by itself), waits for it to
-// be written, and closes the connection when no other namespace uses it.
+// "io server disconnect" and does not reconnect by itself) and closes the
+// connection when no other namespace uses it; the engine closes only
+// after the DISCONNECT is written.
 func (s *Socket) Disconnect() {
 	if s.gone.Load() {
 		return
 	}
 	c := s.client
 	last := c.removeSocket(s)
-	done := make(chan struct{})
-	var once sync.Once
-	finish := func() {
-		once.Do(func() {
-			close(done)
-			if last {
-				c.closeGracefully(ReasonServerDisconnect)
-			}
-		})
-	}
 	s.writeMu.Lock()
-	s.inflight.Add(1)
-	c.conn.Send(frameReader(frame{b: encodeObject(PacketDisconnect, s.hs.Namespace, noID, nil)}), nil, func(transports.Transport) {
-		s.inflight.Add(-1)
-		// Called on the engine's write goroutine once the frame is out;
-		// close from elsewhere so its queue is not closed under it.
-		c.srv.async(finish)
-	})
+	_ = c.conn.Send(eio.TextMessage(encodeObject(PacketDisconnect, s.hs.Namespace, noID, nil)))
 	s.writeMu.Unlock()
 	s.onClose(ReasonServerDisconnect)
-	c.srv.async(func() {
-		t := time.NewTimer(c.srv.cfg.CloseGrace)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-			finish()
-		}
-	})
+	if last {
+		c.close(ReasonServerDisconnect)
+	}
 }
 
 // onPacket handles a packet for this socket (client goroutine).
@@ -247,59 +215,41 @@ func (s *Socket) onClose(reason DisconnectReason) {
 }
 
 func (s *Socket) sendPacket(t PacketType, id int64, head json.RawMessage, args []json.RawMessage, atts [][]byte) error {
-	frames := make([]frame, 0, 1+len(atts))
-	frames = append(frames, frame{b: encodeArray(t, s.hs.Namespace, id, len(atts), head, args)})
+	msgs := make([]*eio.Message, 0, 1+len(atts))
+	msgs = append(msgs, eio.TextMessage(encodeArray(t, s.hs.Namespace, id, len(atts), head, args)))
 	for _, a := range atts {
-		frames = append(frames, frame{b: a, binary: true})
+		msgs = append(msgs, eio.BinaryMessage(a))
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.gone.Load() {
 		return errNotConnected
 	}
-	s.sendLocked(frames)
+	s.sendLocked(msgs...)
 	return nil
 }
 
-// send queues one pre-encoded text frame (a broadcast). It reports false
-// when the socket is gone or was just cut as slow.
-func (s *Socket) send(b []byte) bool {
+// send queues one pre-built message (a broadcast). It reports false when
+// the socket is gone or was just cut as slow.
+func (s *Socket) send(m *eio.Message) bool {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.gone.Load() {
 		return false
 	}
-	return s.sendLocked([]frame{{b: b}})
+	return s.sendLocked(m)
 }
 
-// sendLocked queues frames on the engine without waiting for the network.
-// A socket whose queue is full is cut (asynchronously: closing runs the
-// disconnect path, which must not run under writeMu or on the caller's
-// goroutine, typically the broadcaster).
-func (s *Socket) sendLocked(frames []frame) bool {
-	if s.inflight.Load()+int64(len(frames)) > int64(s.client.srv.cfg.MaxQueue) {
+// sendLocked queues messages on the engine without waiting for the
+// network. A connection whose queue is full is cut by the engine (the
+// close reaches the sessions as DisconnectSlow).
+func (s *Socket) sendLocked(msgs ...*eio.Message) bool {
+	err := s.client.conn.Send(msgs...)
+	if errors.Is(err, eio.ErrQueueFull) { // only the send that cuts it gets this
 		s.client.srv.cfg.Observer.QueueDropped()
-		if s.client.closeReason.CompareAndSwap(nil, ptr(DisconnectSlow)) {
-			s.client.srv.cfg.Observer.SlowSocketCut()
-			s.client.srv.logger.Warn("socket.io: cutting slow socket", "socket_id", s.id, "queued", s.inflight.Load())
-			s.client.srv.async(func() { s.client.conn.Close(true) })
-		}
-		return false
+		s.client.srv.cfg.Observer.SlowSocketCut()
 	}
-	for _, f := range frames {
-		s.inflight.Add(1)
-		s.client.conn.Send(frameReader(f), nil, s.onSent)
-	}
-	return true
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func frameReader(f frame) types.BufferInterface {
-	if f.binary {
-		return types.NewBytesBuffer(f.b)
-	}
-	return types.NewStringBuffer(f.b)
+	return err == nil
 }
 
 func eventNameJSON(event string) (json.RawMessage, error) {
