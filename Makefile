@@ -87,7 +87,7 @@ conformance: node-deps ## run the Engine.IO/Socket.IO protocol suites against th
 	bash test/conformance/run.sh
 
 # Our gateway against the Node socket.io reference, side by side (test/bench,
-# docs/benchmarks.md). Sizes: BENCH_SOCKETS, BENCH_IDLE_MAX, ... or ARGS="-sockets 2000".
+# docs/testing.md). Sizes: BENCH_SOCKETS, BENCH_IDLE_MAX, ... or ARGS="-sockets 2000".
 BENCH_JSON ?= bench-results.json
 bench: node-deps ## benchmark the gateway against Node socket.io 4.8 (prints a table, writes bench-results.json)
 	$(GO) run ./test/bench/cmd/bench -json $(BENCH_JSON) $(ARGS)

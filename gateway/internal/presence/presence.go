@@ -8,7 +8,7 @@
 // Registered sockets are counted proven (a token or the session cookie)
 // and claimed (the legacy path: an identity taken on its word, checked
 // against orderapi) apart, so ops see when the legacy path can be closed
-// (GATEWAY_TOKENLESS_ROLES, docs/identity.md).
+// (GATEWAY_TOKENLESS_ROLES, docs/sockets.md).
 package presence
 
 import (

@@ -9,7 +9,7 @@ import (
 	"github.com/friendspizzahut/platform/shared/auth"
 )
 
-// The session cookie (docs/identity.md): the unchanged apps send no token
+// The session cookie (docs/sockets.md): the unchanged apps send no token
 // on their socket, but React Native sends the cookies of the API's origin
 // with the WebSocket handshake and with polling requests. So every
 // response that starts or proves a session sets an HttpOnly cookie holding

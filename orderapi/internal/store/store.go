@@ -51,7 +51,8 @@ const (
 // Collections lists every collection the stores use.
 func Collections() []string {
 	return []string{UsersCollection, OrdersCollection, ProductsCollection, CartsCollection, SettingsCollection,
-		BusinessCollection, OffersCollection, PaymentsCollection, NotificationsCollection, IdempotencyCollection}
+		BusinessCollection, OffersCollection, PaymentsCollection, NotificationsCollection, IdempotencyCollection,
+		DeviceTokensCollection}
 }
 
 // EventCollections lists the collections whose documents carry outbox

@@ -1,5 +1,5 @@
 // Command bench runs `make bench`: our gateway against the Node socket.io
-// reference, side by side (see test/bench and docs/benchmarks.md).
+// reference, side by side (see test/bench and docs/testing.md).
 //
 //	go run ./test/bench/cmd/bench -sockets 10000 -json bench-results.json
 //
