@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -193,4 +194,121 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// StreamHandler receives one logged envelope with its id in the replay log
+// (the Redis stream id, e.g. "1765090000000-0"), the same on every
+// subscriber. Follow first calls it once with msg == nil and the id of the
+// log's last entry ("0-0" when empty): the position it starts after.
+type StreamHandler func(id string, msg []byte)
+
+// Follow reads the replay log after its current end, in log order, calling
+// h for every entry until ctx ends; a broken link is retried with backoff
+// and reading resumes after the last entry seen, so nothing is skipped.
+// Unlike Subscribe, every message comes with its log id, which is what
+// clients recovering a session quote back. It returns nil when ctx is
+// cancelled.
+func (b *Bus) Follow(ctx context.Context, h StreamHandler) error {
+	backoff := b.cfg.MinBackoff
+	last := ""
+	for ctx.Err() == nil {
+		if last == "" {
+			id, err := b.LastID(ctx)
+			if err != nil {
+				if !b.followRetry(ctx, &backoff, err) {
+					break
+				}
+				continue
+			}
+			last = id
+			h(last, nil)
+			b.logger.Info("event bus: following the log", "stream", b.logKey(), "after", last)
+		}
+		res, err := b.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{b.logKey(), last}, Count: 500, Block: time.Second}).Result()
+		if errors.Is(err, redis.Nil) {
+			backoff = b.cfg.MinBackoff
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil || !b.followRetry(ctx, &backoff, err) {
+				break
+			}
+			continue
+		}
+		backoff = b.cfg.MinBackoff
+		for _, st := range res {
+			for _, m := range st.Messages {
+				last = m.ID
+				if s, ok := m.Values["e"].(string); ok {
+					h(m.ID, []byte(s))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (b *Bus) followRetry(ctx context.Context, backoff *time.Duration, err error) bool {
+	b.logger.Warn("event bus: reading the log failed, retrying", "stream", b.logKey(), "retry_in", backoff.String(), "err", err)
+	ok := sleep(ctx, *backoff)
+	*backoff = min(*backoff*2, b.cfg.MaxBackoff)
+	return ok
+}
+
+// LastID returns the id of the log's last entry, "0-0" when it is empty.
+func (b *Bus) LastID(ctx context.Context) (string, error) {
+	msgs, err := b.rdb.XRevRangeN(ctx, b.logKey(), "+", "-", 1).Result()
+	if err != nil {
+		return "", err
+	}
+	if len(msgs) == 0 {
+		return "0-0", nil
+	}
+	return msgs[0].ID, nil
+}
+
+// Entry is one logged envelope.
+type Entry struct {
+	ID  string
+	Msg []byte
+}
+
+// Range returns up to count logged entries with after < id <= upTo, in
+// log order ("" upTo means the end).
+func (b *Bus) Range(ctx context.Context, after, upTo string, count int64) ([]Entry, error) {
+	if upTo == "" {
+		upTo = "+"
+	}
+	msgs, err := b.rdb.XRangeN(ctx, b.logKey(), "("+after, upTo, count).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(msgs))
+	for _, m := range msgs {
+		if s, ok := m.Values["e"].(string); ok {
+			out = append(out, Entry{ID: m.ID, Msg: []byte(s)})
+		}
+	}
+	return out, nil
+}
+
+// Holds reports whether the log still holds entry id, so that everything
+// logged after it can be read back ("0-0", the start of an empty log,
+// counts while the log has never been trimmed past its first entry).
+func (b *Bus) Holds(ctx context.Context, id string) (bool, error) {
+	if id == "0-0" {
+		info, err := b.rdb.XInfoStream(ctx, b.logKey()).Result()
+		if errors.Is(err, redis.Nil) || err != nil && strings.Contains(err.Error(), "no such key") {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return info.EntriesAdded == info.Length, nil
+	}
+	msgs, err := b.rdb.XRangeN(ctx, b.logKey(), id, id, 1).Result()
+	if err != nil {
+		return false, err
+	}
+	return len(msgs) == 1, nil
 }

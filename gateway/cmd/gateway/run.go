@@ -19,10 +19,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/friendspizzahut/platform/gateway/internal/cluster"
 	"github.com/friendspizzahut/platform/gateway/internal/directory"
 	"github.com/friendspizzahut/platform/gateway/internal/fanout"
 	"github.com/friendspizzahut/platform/gateway/internal/location"
 	"github.com/friendspizzahut/platform/gateway/internal/presence"
+	"github.com/friendspizzahut/platform/gateway/internal/recovery"
 	"github.com/friendspizzahut/platform/gateway/internal/routing"
 	"github.com/friendspizzahut/platform/gateway/internal/sio"
 	"github.com/friendspizzahut/platform/gateway/internal/socket"
@@ -75,6 +77,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Router:    routing.New(),
 		Presence:  tracker,
 	}, logger.With("component", "socket"))
+	// Listen before serving: a busy port fails here, at once.
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(c.Port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", c.Port, err)
+	}
+	defer ln.Close()
+	if c.InternalURL == "" {
+		c.InternalURL = "http://" + net.JoinHostPort(hostIP(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	peers, err := cluster.New(cluster.Config{URL: c.InternalURL, Token: c.InternalToken}, eventBus.Redis(), logger.With("component", "cluster"))
+	if err != nil {
+		return fmt.Errorf("GATEWAY_INTERNAL_URL: %w", err)
+	}
+
+	var fan *fanout.Fanout
+	var recov *recovery.Store
+	var sioRecovery sio.Recovery
+	if c.RecoveryWindow > 0 {
+		// The fanout is made below; the store only calls it once sockets
+		// connect, which is after Serve starts.
+		recov = recovery.New(recovery.Config{Window: c.RecoveryWindow}, eventBus.Redis(), eventBus,
+			syncFunc(func(fn func(string)) { fan.Sync(fn) }), recovery.Hooks{}, logger.With("component", "recovery"))
+		sioRecovery = recov
+	}
 	server := sio.New(sio.Config{
 		PingInterval:      c.PingInterval,
 		PingTimeout:       c.PingTimeout,
@@ -82,20 +108,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CORSOrigins:       c.CORSOrigins,
 		ConnectTimeout:    c.ConnectTimeout,
 		MaxQueue:          c.SocketQueue,
+		Recovery:          sioRecovery,
+		SIDPrefix:         peers.SIDPrefix(),
 	}, handlers.Connect, logger.With("component", "sio"))
 	pres := presence.New(presence.Config{GatewayID: c.GatewayID, Interval: c.PresenceInterval},
 		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
-	fan := fanout.New(fanout.Config{}, eventBus, server, logger.With("component", "fanout"))
+	fan = fanout.New(fanout.Config{}, eventBus, server, logger.With("component", "fanout"))
 
 	var draining atomic.Bool
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", server.Handler())
+	mux.Handle("/socket.io/", peers.Handler(server.Handler(), server.Has))
 	mux.Handle("GET /presence", pres.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "gatewayId": c.GatewayID, "sockets": server.SocketCount()})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
+		if draining.Load() || !fanReady(fan) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 			return
 		}
@@ -108,11 +136,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 	})
 
-	// Listen before serving: a busy port fails here, at once.
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(c.Port))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", c.Port, err)
-	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -121,22 +144,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("gateway listening", "addr", ln.Addr().String(), "events_channel", eventBus.Channel(),
 		"orderapi", c.OrderAPIURL, "require_token", c.RequireToken, "cors_origins", c.CORSOrigins,
-		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String())
+		"ping_interval", c.PingInterval.String(), "ping_timeout", c.PingTimeout.String(),
+		"replica", peers.ID(), "internal_url", c.InternalURL, "recovery_window", c.RecoveryWindow.String())
 
-	g, gctx := errgroup.WithContext(ctx)
+	// The background parts run on their own context: they keep delivering
+	// while the replica drains, and stop after it.
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	g, gctx := errgroup.WithContext(bgCtx)
 	g.Go(func() error {
+		defer stopBG()
 		served := make(chan error, 1)
 		go func() { served <- srv.Serve(ln) }()
 		select {
 		case err := <-served:
 			return fmt.Errorf("http server: %w", err)
 		case <-gctx.Done():
+		case <-ctx.Done():
 		}
-		// Not ready any more, refuse new sessions and close the sockets:
-		// clients reconnect, through the load balancer, to another replica.
-		draining.Store(true)
-		logger.Info("shutting down", "sockets", server.SocketCount(), "timeout", c.ShutdownTimeout.String())
-		server.Close()
+		drain(ctx, c, logger, server, &draining)
 		sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 		defer cancel()
 		err := srv.Shutdown(sctx)
@@ -147,6 +173,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	g.Go(func() error { return fan.Run(gctx) })
 	g.Go(func() error { return pres.Run(gctx) })
+	g.Go(func() error { return peers.Run(gctx) })
+	if recov != nil {
+		g.Go(func() error { return recov.Run(gctx) })
+	}
 	err = g.Wait()
 	logger.Info("gateway stopped", "err", err)
 	return err
@@ -179,4 +209,44 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("healthcheck: status %d", res.StatusCode)
 	}
 	return nil
+}
+
+// drain takes the replica out of service after SIGTERM: /readyz answers 503
+// at once, sockets keep being served for GATEWAY_DRAIN_DELAY (the load
+// balancer notices), then they are closed spread over GATEWAY_DRAIN_WINDOW
+// so the other replicas are not stampeded; clients reconnect there and
+// recover. It returns once no socket is left, or a little after the window.
+func drain(signalled context.Context, c cfg, logger *slog.Logger, server *sio.Server, draining *atomic.Bool) {
+	draining.Store(true)
+	if signalled.Err() == nil { // the server failed: nothing to wait for
+		server.Close()
+		return
+	}
+	start := time.Now()
+	logger.Info("draining: not ready, still serving", "sockets", server.SocketCount(), "delay", c.DrainDelay.String(), "window", c.DrainWindow.String())
+	time.Sleep(c.DrainDelay)
+	n := server.SocketCount()
+	logger.Info("draining: closing sockets", "sockets", n, "window", c.DrainWindow.String())
+	ctx, cancel := context.WithTimeout(context.Background(), c.DrainWindow+2*time.Second)
+	closed := server.Drain(ctx, c.DrainWindow)
+	cancel()
+	left := server.SocketCount()
+	server.Close()
+	logger.Info("draining: done", "closed", closed, "left_at_deadline", left, "took", time.Since(start).Round(time.Millisecond).String())
+}
+
+// syncFunc adapts a function to recovery.Syncer.
+type syncFunc func(fn func(string))
+
+func (f syncFunc) Sync(fn func(string)) { f(fn) }
+
+// fanReady reports whether the fanout follows the log, so that offsets
+// handed to clients are real.
+func fanReady(f *fanout.Fanout) bool {
+	select {
+	case <-f.Ready():
+		return true
+	default:
+		return false
+	}
 }

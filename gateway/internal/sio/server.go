@@ -1,7 +1,7 @@
 package sio
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +42,12 @@ type Config struct {
 	// CloseGrace bounds how long a server disconnect waits for the
 	// DISCONNECT packet to be written before closing anyway. Default 2s.
 	CloseGrace time.Duration
+	// Recovery enables connection state recovery (nil: off, and the
+	// CONNECT reply carries no pid).
+	Recovery Recovery
+	// SIDPrefix starts every Engine.IO session id, so that any replica can
+	// tell which one holds a session (gateway/internal/cluster).
+	SIDPrefix string
 }
 
 func (c *Config) defaults() {
@@ -135,8 +141,9 @@ type Server struct {
 	mu   sync.RWMutex
 	nsps map[string]*namespace
 
-	closing atomic.Bool
-	tasks   sync.WaitGroup // asynchronous closes
+	closing   atomic.Bool
+	closeOnce sync.Once
+	tasks     sync.WaitGroup // asynchronous closes
 }
 
 // namespace holds the connected sockets of one namespace and their rooms.
@@ -181,7 +188,71 @@ func NewEngine(cfg Config) engine.Server {
 		origin = cfg.CORSOrigins
 	}
 	opts.SetCors(&types.Cors{Origin: origin, Credentials: true, Methods: []string{http.MethodGet, http.MethodPost}})
-	return engine.NewServer(opts)
+	eng := engine.MakeServer()
+	if cfg.SIDPrefix != "" {
+		// The engine calls GenerateId through its prototype: overriding it
+		// there is the library's documented way to customise ids.
+		eng.Prototype(&prefixedIDs{Server: eng, prefix: cfg.SIDPrefix})
+	}
+	eng.Construct(opts)
+	return eng
+}
+
+// prefixedIDs is an engine whose session ids start with prefix.
+type prefixedIDs struct {
+	engine.Server
+	prefix string
+}
+
+func (p *prefixedIDs) GenerateId(*types.HttpContext) string { return p.prefix + newID() }
+
+// Has reports whether the Engine.IO session sid is held by this server.
+func (s *Server) Has(sid string) bool {
+	_, ok := s.eng.Clients().Load(sid)
+	return ok
+}
+
+// Drain refuses new sessions, then closes the connected sockets one by one
+// spread evenly over window ("server shutting down": clients reconnect,
+// through the load balancer, to another replica, and recover there). It
+// returns once no socket is left or ctx ends, with how many it closed.
+func (s *Server) Drain(ctx context.Context, window time.Duration) int {
+	s.closing.Store(true)
+	s.mu.RLock()
+	var clients []*client
+	for _, ns := range s.nsps {
+		for _, sock := range ns.sockets {
+			clients = append(clients, sock.client)
+		}
+	}
+	s.mu.RUnlock()
+	closed := 0
+	var gap time.Duration
+	if len(clients) > 1 {
+		gap = window / time.Duration(len(clients))
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for _, c := range clients {
+		select {
+		case <-ctx.Done():
+			return closed
+		case <-t.C:
+		}
+		c.close(ReasonServerShutdown)
+		closed++
+		t.Reset(gap)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.SocketCount() > 0 {
+		select {
+		case <-ctx.Done():
+			return closed
+		case <-tick.C:
+		}
+	}
+	return closed
 }
 
 // WrapEngine returns the HTTP handler of a bare Engine.IO server made by
@@ -203,11 +274,11 @@ func (s *Server) Handler() http.Handler {
 // Close disconnects every socket ("server shutting down": clients
 // reconnect, possibly to another replica) and stops accepting connections.
 func (s *Server) Close() {
-	if s.closing.Swap(true) {
-		return
-	}
-	s.eng.Close()
-	s.tasks.Wait()
+	s.closing.Store(true)
+	s.closeOnce.Do(func() {
+		s.eng.Close()
+		s.tasks.Wait()
+	})
 }
 
 // SocketCount returns the number of connected sockets in the main namespace.
@@ -222,34 +293,7 @@ func (s *Server) SocketCount() int {
 // payload is JSON-encoded once (nil means no argument). It never blocks on a
 // slow socket and returns the number of sockets the event was queued for.
 func (s *Server) Broadcast(rooms, except []string, event string, payload any) int {
-	frame, err := broadcastFrame(event, payload)
-	if err != nil {
-		s.logger.Error("broadcast: encode payload", "event", event, "err", err)
-		return 0
-	}
-	n := 0
-	for _, sock := range s.targets(rooms, except) {
-		if sock.send(frame) {
-			n++
-		}
-	}
-	return n
-}
-
-func broadcastFrame(event string, payload any) ([]byte, error) {
-	name, err := json.Marshal(event)
-	if err != nil {
-		return nil, err
-	}
-	var args []json.RawMessage
-	if payload != nil {
-		b, err := json.Marshal(payload)
-		if err != nil {
-			return nil, err
-		}
-		args = []json.RawMessage{b}
-	}
-	return encodeArray(PacketEvent, MainNamespace, noID, 0, name, args), nil
+	return s.BroadcastAt("", rooms, except, event, payload)
 }
 
 // targets snapshots the recipients under the read lock; sending happens
@@ -294,10 +338,23 @@ func inAny(sock *Socket, rooms []string) bool {
 	return false
 }
 
-// add registers a connected socket with its initial rooms.
+// add registers a connected socket with its initial rooms. A recovered
+// socket may find its former self still here (the old connection not yet
+// timed out): that one leaves every room and is closed.
 func (s *Server) add(sock *Socket, rooms ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := sock.nsp.sockets[sock.id]; old != nil && old != sock {
+		for r := range old.rooms {
+			members := old.nsp.rooms[r]
+			delete(members, old)
+			if len(members) == 0 {
+				delete(old.nsp.rooms, r)
+			}
+		}
+		old.rooms = map[string]struct{}{}
+		s.async(func() { old.client.close(ReasonForcedClose) })
+	}
 	sock.nsp.sockets[sock.id] = sock
 	for _, r := range rooms {
 		s.joinLocked(sock, r)

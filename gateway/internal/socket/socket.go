@@ -12,6 +12,7 @@ package socket
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -148,21 +149,64 @@ func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 	case h.cfg.RequireToken:
 		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}}
 	}
+	var restored *Identity
+	if data, ok := s.Restored(); ok {
+		var saved savedIdentity
+		if json.Unmarshal(data, &saved) == nil && saved.mayRecover(tok) {
+			restored = saved.Registered
+		} else {
+			h.logger.Debug("recovery refused: credentials do not match the session", "socket_id", s.ID())
+			s.RefuseRecovery()
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := h.logger.With("socket_id", s.ID())
 	if tok != nil {
 		logger = logger.With("user_id", tok.UserID)
 	}
-	return &session{
-		h:       h,
-		sock:    s,
-		log:     logger,
-		token:   tok,
-		ctx:     ctx,
-		cancel:  cancel,
-		limiter: newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.deps.Now()),
-		lastLoc: map[string]time.Time{},
-	}, nil
+	sess := &session{
+		h:          h,
+		sock:       s,
+		log:        logger,
+		token:      tok,
+		registered: restored,
+		ctx:        ctx,
+		cancel:     cancel,
+		limiter:    newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.deps.Now()),
+		lastLoc:    map[string]time.Time{},
+	}
+	sess.saveIdentity()
+	return sess, nil
+}
+
+// savedIdentity is what a recoverable session keeps of its socket's
+// identity (sio.Socket.SetData).
+type savedIdentity struct {
+	Token      *Identity `json:"token,omitempty"`      // proven by the handshake
+	Registered *Identity `json:"registered,omitempty"` // set by register
+}
+
+// mayRecover reports whether a reconnect proving tok (nil: no proof) may
+// take over the session: a session proven by a token needs the same proof
+// again, and any proof presented must name the session's user.
+func (v savedIdentity) mayRecover(tok *Identity) bool {
+	if v.Token != nil {
+		return tok != nil && *tok == *v.Token
+	}
+	if tok != nil && v.Registered != nil {
+		return *tok == *v.Registered
+	}
+	return true
+}
+
+// saveIdentity stores the identity with the socket, for recovery.
+func (s *session) saveIdentity() {
+	s.mu.Lock()
+	v := savedIdentity{Token: s.token, Registered: s.registered}
+	s.mu.Unlock()
+	if b, err := json.Marshal(v); err == nil {
+		s.sock.SetData(b)
+	}
 }
 
 // refuse turns a token error into the connect_error the client sees.
@@ -194,7 +238,10 @@ type session struct {
 }
 
 func (s *session) OnConnect() {
-	s.log.Debug("socket connected", "authenticated", s.token != nil)
+	if id := s.identity(); id != nil && s.sock.Recovered() && s.h.deps.Presence != nil {
+		s.h.deps.Presence.Registered(s.sock.ID(), id.UserID, id.Role)
+	}
+	s.log.Debug("socket connected", "authenticated", s.token != nil, "recovered", s.sock.Recovered())
 }
 
 func (s *session) OnDisconnect(reason sio.DisconnectReason) {
