@@ -1,7 +1,7 @@
 // Package cluster lets a plain round-robin load balancer front several
 // gateway replicas. Every replica advertises its internal URL in Redis
 // under a short random id (kept alive by a heartbeat), and that id
-// prefixes every Engine.IO session id it issues ("<id>~<random>"). A
+// prefixes every Engine.IO session id it issues ("<id>.<random>"). A
 // polling request or websocket upgrade whose session lives on another
 // replica is forwarded there (Handler); the hop carries the internal token
 // in a header, so a replica never forwards twice and refuses that header
@@ -30,8 +30,9 @@ import (
 // value is the internal token.
 const HeaderForwarded = "X-Fph-Forwarded"
 
-// sep ends the replica id in a session id; Engine.IO ids never hold it.
-const sep = "~"
+// sep ends the replica id in a session id: base64url ids never hold it,
+// and the engine accepts it in a sid.
+const sep = "."
 
 // Config configures a Cluster. Zero values mean the defaults.
 type Config struct {
