@@ -240,8 +240,14 @@ func (s *Socket) resume(upTo string) {
 		frames = append(frames, frame{b: b})
 	}
 	s.held, s.holding = nil, false
-	if !s.gone.Load() && len(frames) > 0 {
-		s.sendLocked(frames)
+	if s.gone.Load() {
+		return
+	}
+	// Past the queue bound on purpose: cutting the socket as slow would
+	// only have it reconnect and ask for the same replay again.
+	for _, f := range frames {
+		s.inflight.Add(1)
+		s.client.conn.Send(frameReader(f), nil, s.onSent)
 	}
 	s.client.srv.logger.Debug("socket.io: session recovered", "socket_id", s.id, "replayed", len(missed), "after", s.restored.Offset, "up_to", upTo)
 }
