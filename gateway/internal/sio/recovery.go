@@ -144,6 +144,11 @@ func (s *Socket) PID() string { return s.pid }
 // Recovered reports whether the socket restored an earlier session.
 func (s *Socket) Recovered() bool { return s.restored != nil }
 
+// Replaced reports whether a recovered socket with the same id took this
+// one's place (its old connection had not timed out yet): state keyed by
+// the id now belongs to the new socket.
+func (s *Socket) Replaced() bool { return s.replaced.Load() }
+
 // Restored returns the data of the session the socket is restoring, for
 // the ConnectFunc to check the new handshake against it.
 func (s *Socket) Restored() (json.RawMessage, bool) {

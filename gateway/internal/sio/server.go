@@ -353,6 +353,7 @@ func (s *Server) add(sock *Socket, rooms ...string) {
 			}
 		}
 		old.rooms = map[string]struct{}{}
+		old.replaced.Store(true)
 		s.async(func() { old.client.close(ReasonForcedClose) })
 	}
 	sock.nsp.sockets[sock.id] = sock

@@ -62,6 +62,7 @@ type Socket struct {
 	data     json.RawMessage
 	saveMu   sync.Mutex
 	tracked  atomic.Bool // saved to Recovery since connect
+	replaced atomic.Bool // a recovered socket with the same id took over
 }
 
 type pendingAck struct {

@@ -249,7 +249,7 @@ func (s *session) OnDisconnect(reason sio.DisconnectReason) {
 	s.mu.Lock()
 	s.disconnected = true
 	s.mu.Unlock()
-	if s.h.deps.Presence != nil {
+	if s.h.deps.Presence != nil && !s.sock.Replaced() {
 		s.h.deps.Presence.Unregistered(s.sock.ID())
 	}
 	s.log.Debug("socket disconnected", "reason", string(reason))
