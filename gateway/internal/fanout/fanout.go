@@ -21,9 +21,9 @@ import (
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
-// Subscriber feeds logged envelopes, with their ids in the bus's replay
-// log, to h until ctx ends (*bus.Bus); first it calls h once with a nil
-// message and the id it starts after.
+// Subscriber feeds envelopes as they are published, with their ids in the
+// bus's replay log, to h until ctx ends (*bus.Bus); first it calls h once
+// with a nil message and the id it starts after.
 type Subscriber interface {
 	Follow(ctx context.Context, h bus.StreamHandler) error
 }
@@ -223,11 +223,15 @@ func (f *Fanout) deliver(j job) {
 	}
 }
 
-// advance moves the position; with f.mu held.
+// advance moves the position forward (a replay after a broken link may
+// bring older ids again); with f.mu held.
 func (f *Fanout) advance(offset string) {
+	if !bus.IDAfter(offset, f.pos) {
+		return
+	}
 	first := f.pos == ""
 	f.pos = offset
-	if first && offset != "" {
+	if first {
 		close(f.ready)
 	}
 }
