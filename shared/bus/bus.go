@@ -1,11 +1,13 @@
 // Package bus carries domain-event envelopes over Redis.
 //
-// Publish sends an envelope on a pub/sub channel and, in the same MULTI,
-// appends it to a capped stream "<channel>:log". Subscribers receive the
-// pub/sub messages; after any reconnect they also replay the log from just
-// before the link broke, so an event published while they were resubscribing
-// (say, Redis restarted) still arrives. Delivery is therefore at least once,
-// and consumers deduplicate on the envelope id.
+// Publish sends an envelope on a pub/sub channel and, in the same script,
+// appends it to a capped stream "<channel>:log" (the replay log) and
+// announces its id there on "<channel>:ids". Subscribers receive the
+// pub/sub messages (Follow also their log ids); after any reconnect they
+// also replay the log from just before the link broke, so an event
+// published while they were resubscribing (say, Redis restarted) still
+// arrives. Delivery is therefore at least once, and consumers deduplicate
+// on the envelope id.
 package bus
 
 import (
