@@ -8,10 +8,12 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -191,16 +193,27 @@ type pool struct {
 	logger    *slog.Logger
 }
 
+// maxRetryBody bounds the request bodies kept in memory so that a request
+// can move to another replica (polling bodies are at most 1 MB).
+const maxRetryBody = 2 << 20
+
 func (p *pool) RoundTrip(req *http.Request) (*http.Response, error) {
-	// Without a body nothing has been sent when a dial fails, so the
-	// request can move to the next replica; a new session refused by a
-	// draining replica (503) moves on too, like nginx's
-	// proxy_next_upstream http_503.
-	retry := req.Body == nil || req.Body == http.NoBody
+	// Nothing has been sent when a dial fails, so the request can move to
+	// the next replica (with a body kept for that): with round-robin, a
+	// polling POST of a live session may well meet a dead replica first. A
+	// new session refused by a draining replica (503) moves on too, like
+	// nginx's proxy_next_upstream http_503.
+	body, retry, err := keepBody(req)
+	if err != nil {
+		return nil, err
+	}
 	handshake := req.URL.Query().Get("sid") == ""
 	order := p.order()
 	var lastErr error
 	for k, i := range order {
+		if body != nil {
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		resp, err := p.send(req, i)
 		if err == nil {
 			if retry && handshake && resp.StatusCode == http.StatusServiceUnavailable && k < len(order)-1 {
@@ -218,6 +231,26 @@ func (p *pool) RoundTrip(req *http.Request) (*http.Response, error) {
 		p.logger.Warn("proxy: gateway down, trying the next", "gateway", p.backends[i].url.Host, "err", err)
 	}
 	return nil, lastErr
+}
+
+// keepBody reads a small request body into memory, so that the request
+// can be sent again; retry is false for a body too big to keep.
+func keepBody(req *http.Request) (body []byte, retry bool, err error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true, nil
+	}
+	if req.ContentLength < 0 || req.ContentLength > maxRetryBody {
+		return nil, false, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(req.Body, maxRetryBody+1))
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, false, fmt.Errorf("read request body: %w", err)
+	}
+	if len(body) > maxRetryBody {
+		return nil, false, errors.New("request body longer than its Content-Length")
+	}
+	return body, true, nil
 }
 
 // order returns backend indexes starting at the next round-robin position,

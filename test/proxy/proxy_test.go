@@ -261,6 +261,18 @@ func TestDeadGatewaySkipped(t *testing.T) {
 			t.Fatalf("handshake reached %s, want the live gateway", sid)
 		}
 	}
+	// A polling POST (it has a body) moves on too: nothing was sent.
+	for range 4 {
+		resp, err := http.Post(base+"/socket.io/?EIO=4&transport=polling&sid=live-1", "text/plain", strings.NewReader("40"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(b) != "live has live-1" {
+			t.Fatalf("POST: %d %q, want it served by the live gateway", resp.StatusCode, b)
+		}
+	}
 }
 
 func TestServeStopsOnCancel(t *testing.T) {
