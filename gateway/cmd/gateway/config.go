@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"slices"
 	"time"
@@ -36,6 +37,11 @@ type cfg struct {
 	EventRate         int           // SOCKET_EVENT_RATE, client events per second per socket, default 20
 	EventBurst        int           // SOCKET_EVENT_BURST, default 60
 	PresenceInterval  time.Duration // PRESENCE_INTERVAL, Redis refresh, default 10s
+
+	RecoveryWindow time.Duration // GATEWAY_RECOVERY_WINDOW, how long a dropped session can be recovered, default 2m; 0 turns recovery off
+	DrainDelay     time.Duration // GATEWAY_DRAIN_DELAY, not ready but still serving after SIGTERM, default 5s
+	DrainWindow    time.Duration // GATEWAY_DRAIN_WINDOW, sockets are closed spread over it, default 10s
+	InternalURL    string        // GATEWAY_INTERNAL_URL, where other replicas reach this one, default http://<first non-loopback IPv4>:PORT
 
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 10s
 	LogFormat       string        // LOG_FORMAT text|json, default text
@@ -74,6 +80,11 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		EventBurst:        r.Int("SOCKET_EVENT_BURST", 60, 1, 100_000),
 		PresenceInterval:  r.Duration("PRESENCE_INTERVAL", 10*time.Second),
 
+		RecoveryWindow: r.Duration("GATEWAY_RECOVERY_WINDOW", 2*time.Minute),
+		DrainDelay:     r.Duration("GATEWAY_DRAIN_DELAY", 5*time.Second),
+		DrainWindow:    r.Duration("GATEWAY_DRAIN_WINDOW", 10*time.Second),
+		InternalURL:    r.URL("GATEWAY_INTERNAL_URL", "", "http", "https"),
+
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),
 		LogFormat:       r.OneOf("LOG_FORMAT", "text", "text", "json"),
 		LogLevel:        r.OneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error"),
@@ -100,6 +111,9 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 	if c.RequireToken {
 		c.TokenlessRoles = []string{}
 	}
+	if c.RecoveryWindow != 0 && c.RecoveryWindow < time.Second {
+		r.Fail("GATEWAY_RECOVERY_WINDOW", "must be 0 (off) or at least 1s")
+	}
 	if len(c.GatewayID) > 64 {
 		r.Fail("GATEWAY_ID", "must be at most 64 characters")
 	}
@@ -123,4 +137,18 @@ func tokenlessRoles(r *config.Reader) []string {
 		}
 	}
 	return out
+}
+
+// hostIP is the first non-loopback IPv4 address of this host (a
+// container's address on its network), else 127.0.0.1.
+func hostIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
 }

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -159,6 +160,18 @@ func (c *client) connect(p *Packet) {
 		RemoteAddr: c.remoteAddr,
 		Time:       time.Now(),
 	})
+	rec := c.srv.cfg.Recovery
+	if rec != nil && ns.name == MainNamespace {
+		sock.pid = newID() + newID() // 240 random bits
+		if pid, offset := recoveryAuth(auth); pid != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			saved, ok := rec.Find(ctx, pid, offset)
+			cancel()
+			if ok {
+				sock.id, sock.pid, sock.restored, sock.data = saved.SID, saved.PID, &saved, saved.Data
+			}
+		}
+	}
 	session, err := c.srv.onConnect(sock)
 	if err != nil {
 		c.srv.cfg.Observer.SocketRefused(refusalReason(err))
@@ -177,20 +190,44 @@ func (c *client) connect(p *Packet) {
 	c.nspMu.Unlock()
 	c.connectTimer.Stop()
 
-	sock.writeMu.Lock()
-	initial := []string{}
-	if ns.name == MainNamespace {
-		initial = append(initial, RoomAll)
+	// Registering the socket and queueing the reply happen between two
+	// delivered events, so the replay of a recovered socket ends exactly
+	// where its live events start.
+	var upTo string
+	attach := func(offset string) {
+		upTo = offset
+		sock.writeMu.Lock()
+		defer sock.writeMu.Unlock()
+		initial := []string{}
+		if ns.name == MainNamespace {
+			initial = append(initial, RoomAll)
+		}
+		sock.since = offset
+		if sock.restored != nil {
+			initial = append(initial, sock.restored.Rooms...)
+			sock.since = sock.restored.Offset
+			sock.holding, sock.skipTo = true, sock.restored.Offset
+		}
+		c.srv.add(sock, initial...)
+		reply, _ := json.Marshal(struct {
+			SID string `json:"sid"`
+			PID string `json:"pid,omitempty"`
+		}{sock.id, sock.pid})
+		sock.sendLocked(eio.TextMessage(encodeObject(PacketConnect, p.Nsp, noID, reply)))
 	}
-	c.srv.add(sock, initial...)
-	reply, _ := json.Marshal(struct {
-		SID string `json:"sid"`
-	}{sock.id})
-	sock.sendLocked(eio.TextMessage(encodeObject(PacketConnect, p.Nsp, noID, reply)))
-	sock.writeMu.Unlock()
+	if rec != nil && sock.pid != "" {
+		rec.Sync(attach)
+		sock.tracked.Store(true)
+		sock.saveState()
+	} else {
+		attach("")
+	}
 	c.srv.cfg.Observer.SocketConnected()
 
 	session.OnConnect()
+	if sock.restored != nil {
+		sock.resume(upTo)
+	}
 }
 
 func connectErrorPayload(err error) json.RawMessage {

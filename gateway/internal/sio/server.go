@@ -1,7 +1,7 @@
 package sio
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,6 +54,9 @@ type Config struct {
 	CloseGrace time.Duration
 	// Observer is told about connections, sockets and queues (metrics).
 	Observer Observer
+	// Recovery enables connection state recovery (nil: off, and the
+	// CONNECT reply carries no pid).
+	Recovery Recovery
 }
 
 func (c *Config) defaults() {
@@ -140,8 +143,9 @@ type Server struct {
 	mu   sync.RWMutex
 	nsps map[string]*namespace
 
-	closing atomic.Bool
-	tasks   sync.WaitGroup // asynchronous closes
+	closing   atomic.Bool
+	closeOnce sync.Once
+	tasks     sync.WaitGroup // asynchronous closes
 }
 
 // namespace holds the connected sockets of one namespace and their rooms.
@@ -190,6 +194,9 @@ type engineConn interface {
 	// Send queues messages together; an error means the session is gone
 	// or was just cut as slow.
 	Send(msgs ...*eio.Message) error
+	// SendUnbounded is Send past the queue bounds, for a one-off burst
+	// the client asked for (a recovery replay).
+	SendUnbounded(msgs ...*eio.Message) error
 	// Close closes the session after what is queued is written.
 	Close()
 }
@@ -198,6 +205,9 @@ type engineConn interface {
 type engineServer interface {
 	http.Handler
 	Has(sid string) bool
+	// Refuse answers new handshakes 503 from now on (a drain); the
+	// sessions it holds keep being served.
+	Refuse()
 	Close()
 }
 
@@ -221,14 +231,58 @@ func (s *Server) Handler() http.Handler { return s.eng }
 // Has reports whether the Engine.IO session sid is held by this server.
 func (s *Server) Has(sid string) bool { return s.eng.Has(sid) }
 
+// Drain refuses new sessions, then closes the connected sockets one by one
+// spread evenly over window ("server shutting down": clients reconnect,
+// through the load balancer, to another replica, and recover there). It
+// returns once no socket is left or ctx ends, with how many it closed.
+func (s *Server) Drain(ctx context.Context, window time.Duration) int {
+	s.closing.Store(true)
+	s.eng.Refuse()
+	s.mu.RLock()
+	var clients []*client
+	for _, ns := range s.nsps {
+		for _, sock := range ns.sockets {
+			clients = append(clients, sock.client)
+		}
+	}
+	s.mu.RUnlock()
+	closed := 0
+	var gap time.Duration
+	if len(clients) > 1 {
+		gap = window / time.Duration(len(clients))
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for _, c := range clients {
+		select {
+		case <-ctx.Done():
+			return closed
+		case <-t.C:
+		}
+		c.close(ReasonServerShutdown)
+		closed++
+		t.Reset(gap)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.SocketCount() > 0 {
+		select {
+		case <-ctx.Done():
+			return closed
+		case <-tick.C:
+		}
+	}
+	return closed
+}
+
 // Close disconnects every socket ("server shutting down": clients
 // reconnect, possibly to another replica) and stops accepting connections.
 func (s *Server) Close() {
-	if s.closing.Swap(true) {
-		return
-	}
-	s.eng.Close()
-	s.tasks.Wait()
+	s.closing.Store(true)
+	s.closeOnce.Do(func() {
+		s.eng.Close()
+		s.tasks.Wait()
+	})
 }
 
 // SocketCount returns the number of connected sockets in the main namespace.
@@ -243,35 +297,7 @@ func (s *Server) SocketCount() int {
 // payload is JSON-encoded once (nil means no argument). It never blocks on a
 // slow socket and returns the number of sockets the event was queued for.
 func (s *Server) Broadcast(rooms, except []string, event string, payload any) int {
-	packet, err := broadcastFrame(event, payload)
-	if err != nil {
-		s.logger.Error("broadcast: encode payload", "event", event, "err", err)
-		return 0
-	}
-	frame := eio.TextMessage(packet) // built once, the same bytes for every socket
-	n := 0
-	for _, sock := range s.targets(rooms, except) {
-		if sock.send(frame) {
-			n++
-		}
-	}
-	return n
-}
-
-func broadcastFrame(event string, payload any) ([]byte, error) {
-	name, err := json.Marshal(event)
-	if err != nil {
-		return nil, err
-	}
-	var args []json.RawMessage
-	if payload != nil {
-		b, err := json.Marshal(payload)
-		if err != nil {
-			return nil, err
-		}
-		args = []json.RawMessage{b}
-	}
-	return encodeArray(PacketEvent, MainNamespace, noID, 0, name, args), nil
+	return s.BroadcastAt("", rooms, except, event, payload)
 }
 
 // targets snapshots the recipients under the read lock; sending happens
@@ -316,10 +342,24 @@ func inAny(sock *Socket, rooms []string) bool {
 	return false
 }
 
-// add registers a connected socket with its initial rooms.
+// add registers a connected socket with its initial rooms. A recovered
+// socket may find its former self still here (the old connection not yet
+// timed out): that one leaves every room and is closed.
 func (s *Server) add(sock *Socket, rooms ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := sock.nsp.sockets[sock.id]; old != nil && old != sock {
+		for r := range old.rooms {
+			members := old.nsp.rooms[r]
+			delete(members, old)
+			if len(members) == 0 {
+				delete(old.nsp.rooms, r)
+			}
+		}
+		old.rooms = map[string]struct{}{}
+		old.replaced.Store(true)
+		s.async(func() { old.client.close(ReasonForcedClose) })
+	}
 	sock.nsp.sockets[sock.id] = sock
 	for _, r := range rooms {
 		s.joinLocked(sock, r)

@@ -45,6 +45,21 @@ type Socket struct {
 	acks    map[int64]*pendingAck
 
 	gone atomic.Bool
+
+	// Recovery (recovery.go). pid and restored are set before the socket
+	// is registered and not changed after; holding, held and skipTo are
+	// guarded by writeMu.
+	pid      string
+	restored *Saved
+	since    string // the offset the saved session replays after
+	holding  bool   // queue broadcasts in held until the replay is sent
+	held     []*eio.Message
+	skipTo   string // drop broadcasts up to this offset (already seen)
+	dataMu   sync.Mutex
+	data     json.RawMessage
+	saveMu   sync.Mutex
+	tracked  atomic.Bool // saved to Recovery since connect
+	replaced atomic.Bool // a recovered socket with the same id took over
 }
 
 type pendingAck struct {
@@ -74,10 +89,16 @@ func (s *Socket) Connected() bool { return !s.gone.Load() }
 
 // Join adds the socket to rooms (main-namespace rooms are what Broadcast
 // targets). Joining after the socket is gone does nothing.
-func (s *Socket) Join(rooms ...string) { s.client.srv.join(s, rooms...) }
+func (s *Socket) Join(rooms ...string) {
+	s.client.srv.join(s, rooms...)
+	s.saveState()
+}
 
 // Leave removes the socket from rooms.
-func (s *Socket) Leave(rooms ...string) { s.client.srv.leave(s, rooms...) }
+func (s *Socket) Leave(rooms ...string) {
+	s.client.srv.leave(s, rooms...)
+	s.saveState()
+}
 
 // Rooms returns the rooms the socket is in.
 func (s *Socket) Rooms() []string { return s.client.srv.roomsOf(s) }
@@ -209,10 +230,19 @@ func (s *Socket) onClose(reason DisconnectReason) {
 		pa.fn(nil, ErrDisconnected)
 	}
 	s.client.srv.cfg.Observer.SocketDisconnected(reason)
+	if rec := s.client.srv.cfg.Recovery; rec != nil && s.tracked.Load() {
+		s.saveMu.Lock()
+		rec.Gone(s, reason)
+		s.saveMu.Unlock()
+	}
 	if s.session != nil {
 		s.session.OnDisconnect(reason)
 	}
 }
+
+// Since returns the offset a saved session of this socket replays after
+// when the client quotes none.
+func (s *Socket) Since() string { return s.since }
 
 func (s *Socket) sendPacket(t PacketType, id int64, head json.RawMessage, args []json.RawMessage, atts [][]byte) error {
 	msgs := make([]*eio.Message, 0, 1+len(atts))
@@ -227,17 +257,6 @@ func (s *Socket) sendPacket(t PacketType, id int64, head json.RawMessage, args [
 	}
 	s.sendLocked(msgs...)
 	return nil
-}
-
-// send queues one pre-built message (a broadcast). It reports false when
-// the socket is gone or was just cut as slow.
-func (s *Socket) send(m *eio.Message) bool {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.gone.Load() {
-		return false
-	}
-	return s.sendLocked(m)
 }
 
 // sendLocked queues messages on the engine without waiting for the

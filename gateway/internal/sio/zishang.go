@@ -102,6 +102,10 @@ func (z *zishangEngine) Has(sid string) bool {
 	return ok
 }
 
+// Refuse: the handler already refuses new handshakes once the Server is
+// closing.
+func (z *zishangEngine) Refuse() {}
+
 func (z *zishangEngine) Close() { z.eng.Close() }
 
 // zconn adapts a zishang520 engine socket to engineConn: a packet-count
@@ -141,6 +145,11 @@ func (z *zconn) Send(msgs ...*eio.Message) error {
 		}
 		return errZishangClosed
 	}
+	z.send(msgs)
+	return nil
+}
+
+func (z *zconn) send(msgs []*eio.Message) {
 	for _, m := range msgs {
 		z.inflight.Add(1)
 		var b types.BufferInterface
@@ -151,6 +160,14 @@ func (z *zconn) Send(msgs ...*eio.Message) error {
 		}
 		z.conn.Send(b, nil, z.onSent)
 	}
+}
+
+// SendUnbounded queues msgs past the packet bound.
+func (z *zconn) SendUnbounded(msgs ...*eio.Message) error {
+	if z.closing.Load() {
+		return errZishangClosed
+	}
+	z.send(msgs)
 	return nil
 }
 

@@ -68,8 +68,8 @@ func ValidateSIDPrefix(p string) error {
 		return fmt.Errorf("sid prefix %q: longer than 32 characters", p)
 	}
 	for _, r := range p {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return fmt.Errorf("sid prefix %q: only letters, digits, '-' and '_' are allowed", p)
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("sid prefix %q: only letters, digits, '-', '_' and '.' are allowed", p)
 		}
 	}
 	return nil

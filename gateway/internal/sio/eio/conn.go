@@ -138,6 +138,19 @@ func (c *Conn) Send(msgs ...*Message) error {
 	return nil
 }
 
+// SendUnbounded is Send without the queue bounds, for a one-off burst the
+// client asked for (a recovery replay): cutting it as slow would only have
+// it reconnect and ask for the same burst again.
+func (c *Conn) SendUnbounded(msgs ...*Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	c.enqueueLocked(msgs...)
+	return nil
+}
+
 // enqueueLocked queues and wakes the transport's writer.
 func (c *Conn) enqueueLocked(msgs ...*Message) {
 	c.q = append(c.q, msgs...)

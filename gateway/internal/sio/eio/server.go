@@ -101,6 +101,11 @@ func (s *Server) Count() int {
 	return len(s.sessions)
 }
 
+// Refuse answers new handshakes 503 "Server shutting down" from now on,
+// so the load balancer sends them to another replica (a drain); existing
+// sessions are served as before.
+func (s *Server) Refuse() { s.closing.Store(true) }
+
 // Close refuses new sessions, closes every session ("server shutting
 // down"), waits for their OnClose calls and stops the pollers and writers.
 func (s *Server) Close() {
