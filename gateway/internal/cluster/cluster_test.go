@@ -25,10 +25,14 @@ type replica struct {
 
 func startReplica(t *testing.T, rdb redis.UniversalClient, name string, local func(sid string) bool) *replica {
 	t.Helper()
-	r := &replica{}
-	next := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return startReplicaWith(t, rdb, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		fmt.Fprintf(w, "%s forwarded=%t", name, req.Header.Get(HeaderForwarded) != "")
-	})
+	}), local)
+}
+
+func startReplicaWith(t *testing.T, rdb redis.UniversalClient, next http.Handler, local func(sid string) bool) *replica {
+	t.Helper()
+	r := &replica{}
 	r.srv = httptest.NewUnstartedServer(nil)
 	c, err := New(Config{URL: "http://" + r.srv.Listener.Addr().String(), Token: token}, rdb, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -115,5 +119,35 @@ func TestOwnerGoneAnswersUnknownSession(t *testing.T) {
 	code, body := get(t, r1.srv.URL+"/socket.io/?EIO=4&transport=polling&sid=dead0000.abc", "")
 	if code != http.StatusBadRequest || body != `{"code":1,"message":"Session ID unknown"}` {
 		t.Fatalf("got %d %q, want Engine.IO's unknown session", code, body)
+	}
+}
+
+// TestForwardKeepsTheFrontsHeaders: the owner sees the Host and
+// X-Forwarded-* the entry replica got, so the session cookie's Origin
+// check (socket.CookieGuard) decides there as it would have at the entry.
+func TestForwardKeepsTheFrontsHeaders(t *testing.T) {
+	r := infra.StartRedis(t)
+	opts, _ := redis.ParseURL(r.URL())
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	nobody := func(string) bool { return false }
+	owner := startReplicaWith(t, rdb, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		fmt.Fprintf(w, "host=%s xfh=%s xfp=%s xff=%s", req.Host, req.Header.Get("X-Forwarded-Host"),
+			req.Header.Get("X-Forwarded-Proto"), req.Header.Get("X-Forwarded-For"))
+	}), nobody)
+	entry := startReplica(t, rdb, "entry", nobody)
+	req, _ := http.NewRequest(http.MethodGet, entry.srv.URL+"/socket.io/?EIO=4&transport=polling&sid="+owner.c.SIDPrefix()+"abc", nil)
+	req.Host = "shop.example"
+	req.Header.Set("X-Forwarded-Host", "front.example")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if want := "host=shop.example xfh=front.example xfp=https xff=203.0.113.7"; string(b) != want {
+		t.Fatalf("owner saw %q, want %q", b, want)
 	}
 }

@@ -3,6 +3,7 @@ package sio
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -140,5 +141,38 @@ func TestRecoveryOffMeansNodeWithoutIt(t *testing.T) {
 	ts.srv.BroadcastAt("6-0", []string{RoomAll}, nil, "ev", nil)
 	if r := c.read(); r != `42["ev"]` {
 		t.Fatalf("room event %q, want no offset with recovery off", r)
+	}
+}
+
+// TestDrain: a drain refuses new handshakes at once (the load balancer
+// moves them on), closes every socket as "server shutting down" (a
+// recoverable reason) and returns once none is left.
+func TestDrain(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	for range 2 {
+		c := ts.dial(t, nil)
+		c.send("40")
+		if r := c.read(); !strings.HasPrefix(r, "40") {
+			t.Fatalf("CONNECT reply %q", r)
+		}
+	}
+	if n := ts.srv.Drain(context.Background(), 0); n != 2 {
+		t.Fatalf("Drain closed %d sockets, want 2", n)
+	}
+	if n := ts.srv.SocketCount(); n != 0 {
+		t.Fatalf("%d sockets left after the drain", n)
+	}
+	for range 2 {
+		if r := <-ts.gone; r != ReasonServerShutdown || !r.Recoverable() {
+			t.Fatalf("socket gone with %q, want a recoverable %q", r, ReasonServerShutdown)
+		}
+	}
+	res, err := http.Get(ts.http.URL + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("handshake while draining: status %d, want 503", res.StatusCode)
 	}
 }

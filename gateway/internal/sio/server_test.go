@@ -354,6 +354,8 @@ func TestOnZishangEngine(t *testing.T) {
 		"ServerDisconnectDeliversPacket": TestServerDisconnectDeliversPacket, "BroadcastRoomsUnionExcept": TestBroadcastRoomsUnionExcept,
 		"WebsocketFromForeignOriginWithAllowList": TestWebsocketFromForeignOriginWithAllowList, "SlowSocketIsCut": TestSlowSocketIsCut,
 		"ConnectTimeout": TestConnectTimeout, "ServerAck": TestServerAck,
+		"RecoveryOnTheWire": TestRecoveryOnTheWire, "RefuseRecovery": TestRefuseRecovery,
+		"RecoveryOffMeansNodeWithoutIt": TestRecoveryOffMeansNodeWithoutIt, "Drain": TestDrain,
 	} {
 		t.Run("zishang_"+name, test)
 	}
