@@ -299,6 +299,11 @@ func (c *client) onClose(engineReason DisconnectReason) {
 	if c.srv.closing.Load() {
 		reason = ReasonServerShutdown
 	}
+	if reason == DisconnectSlow {
+		// Once per connection, whichever bound cut it: the queue's (Send)
+		// or the network buffer's (a client that stopped reading).
+		c.srv.cfg.Observer.SlowSocketCut()
+	}
 	c.nspMu.Lock()
 	c.closed = true
 	c.srv.cfg.Observer.ConnClosed(c.transport)

@@ -261,12 +261,12 @@ func (s *Socket) sendPacket(t PacketType, id int64, head json.RawMessage, args [
 
 // sendLocked queues messages on the engine without waiting for the
 // network. A connection whose queue is full is cut by the engine (the
-// close reaches the sessions as DisconnectSlow).
+// close reaches the sessions as DisconnectSlow, and client.onClose counts
+// the cut).
 func (s *Socket) sendLocked(msgs ...*eio.Message) bool {
 	err := s.client.conn.Send(msgs...)
 	if errors.Is(err, eio.ErrQueueFull) { // only the send that cuts it gets this
 		s.client.srv.cfg.Observer.QueueDropped()
-		s.client.srv.cfg.Observer.SlowSocketCut()
 	}
 	return err == nil
 }
