@@ -48,9 +48,9 @@ type Config struct {
 	Engine string
 	// Namespaces accepted besides none; default just "/".
 	Namespaces []string
-	// CloseGrace is kept for compatibility: the engine now closes a
-	// connection only after the packets queued before the close (the
-	// DISCONNECT) are written.
+	// CloseGrace bounds how long a server disconnect waits for the
+	// DISCONNECT to be written on EngineZishang (default 2s); our engine
+	// closes only after what was queued before the close is written.
 	CloseGrace time.Duration
 	// Observer is told about connections, sockets and queues (metrics).
 	Observer Observer

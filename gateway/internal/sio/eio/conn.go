@@ -338,6 +338,13 @@ func (c *Conn) startHeartbeat() {
 	c.timer = time.AfterFunc(c.srv.cfg.PingInterval, c.onTimer)
 }
 
+// pongOverdueLocked reports a pong deadline already passed whose timer
+// has not run yet (timers can fire late on a busy machine): a request
+// then finds the session timed out, as it would have been on time.
+func (c *Conn) pongOverdueLocked() bool {
+	return c.waitingPong && !time.Now().Before(c.due)
+}
+
 // onTimer sends a ping, or ends the session when the pong is late. A
 // Reset racing with a firing timer shows up as an early call: it re-arms.
 func (c *Conn) onTimer() {

@@ -34,6 +34,12 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		abortRequest(w, errBadRequest)
 		return
 	}
+	if c.pongOverdueLocked() {
+		c.mu.Unlock()
+		c.terminate(ReasonPingTimeout, nil)
+		abortRequest(w, errUnknownSID)
+		return
+	}
 	if len(c.q) > 0 || c.shouldClose {
 		c.answerLocked(w)
 		return

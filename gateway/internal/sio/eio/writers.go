@@ -2,6 +2,7 @@ package eio
 
 import (
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,12 +139,14 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 			} else {
 				_, err = ws.nc.Writev(bufs)
 			}
-			if err != nil {
-				reason := ReasonTransportError
-				if errors.Is(err, nbio.ErrOverflow) {
-					reason = ReasonSlow
-				}
-				c.terminate(reason, nil)
+			switch {
+			case errors.Is(err, nbio.ErrOverflow):
+				c.terminate(ReasonSlow, nil)
+				return bufs
+			case errors.Is(err, net.ErrClosed):
+				return bufs // onNetClose ends the session, with the cause
+			case err != nil:
+				c.terminate(ReasonTransportError, nil)
 				return bufs
 			}
 		}
