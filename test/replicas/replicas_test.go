@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -266,6 +267,32 @@ func sockets(t *testing.T, e *testapi.Env, gw int) int {
 
 const fleet = 1000
 
+// bothServing waits until the front proxy hands new sessions to both
+// replicas again: after a replica restarts (the previous test), the proxy
+// skips it for a while because it refused connections while down.
+func bothServing(t *testing.T, e *testapi.Env) {
+	t.Helper()
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(15 * time.Second); len(seen) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy hands sessions to %d replica(s), want 2", len(seen))
+		}
+		resp, err := http.Get(e.Stack.URL() + "/socket.io/?EIO=4&transport=polling")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		var open struct{ SID string }
+		if len(body) > 1 && json.Unmarshal(body[1:], &open) == nil {
+			if id, _, ok := strings.Cut(open.SID, "."); ok {
+				seen[id] = true
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling a condition
+	}
+}
+
 // faultMidStream connects a thousand sockets through the round-robin
 // proxy, starts the stream, takes gateway 0 down with stop mid-stream,
 // and checks that every socket of that replica came back recovered and
@@ -276,6 +303,7 @@ func faultMidStream(t *testing.T, stop func(st *harness.Stack)) {
 	js := jsclient.Start(t)
 	b := logBus(t, e)
 	from := lastID(t, b)
+	bothServing(t, e)
 
 	socks := make([]*jsclient.Socket, fleet)
 	for i := range socks {
