@@ -18,7 +18,9 @@
 // query and headers for a connect hook that can refuse with a message and
 // data, events with any JSON arguments, binary attachments, acks in both
 // directions, rooms, connectTimeout, and closing the connection on invalid
-// packets like Node does. What it does not: connection state recovery,
+// packets like Node does, connection state recovery (recovery.go: Node's
+// pid and offsets on the wire, state kept by a Recovery, so a session can
+// come back on any replica) and a drain (Server.Drain). What it does not:
 // Engine.IO v3 clients, cluster adapters (fan-out across replicas is the
 // gateway's own, over Redis).
 package sio
