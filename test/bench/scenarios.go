@@ -488,6 +488,7 @@ func (s *sideRun) drain() Scenario {
 		return publishNote(errs)
 	})
 	close(stopSampling)
+	sc.Sockets = live // the fleet is closed below, before add counts it
 	sc.PeakCPUCores = <-peak
 	sc.Recovered = s.f.recovered.Load()
 	sc.NotRecovered = s.f.notRecovered.Load()

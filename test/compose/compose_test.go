@@ -226,13 +226,12 @@ func TestNginxRoutes(t *testing.T) {
 			t.Errorf("upstream %s server %v, want %s", name, s, server)
 		}
 	}
+	// Plain round-robin: the replicas forward each other's sessions.
 	gwUp := upstreams["gateway"]
-	sticky := gwUp.child("ip_hash") != nil
-	if h := gwUp.child("hash"); h != nil && h.args[0] == "$remote_addr" {
-		sticky = true
-	}
-	if !sticky {
-		t.Error("upstream gateway is not sticky (want ip_hash or hash $remote_addr)")
+	for _, d := range []string{"ip_hash", "hash", "sticky"} {
+		if gwUp.child(d) != nil {
+			t.Errorf("upstream gateway has %q: want plain round-robin", d)
+		}
 	}
 
 	srv := httpBlock.child("server")
@@ -262,6 +261,10 @@ func TestNginxRoutes(t *testing.T) {
 	}
 	if c := headers["connection"]; c != `"upgrade"` && c != "upgrade" && !mapsUpgrade(httpBlock, c) {
 		t.Errorf("/socket.io/ Connection header %q does not become \"upgrade\" for upgrade requests", c)
+	}
+	// A draining replica's 503 to a new session moves on to the next one.
+	if n := sio.child("proxy_next_upstream"); n == nil || !slices.Contains(n.args, "http_503") {
+		t.Error("/socket.io/ lacks proxy_next_upstream ... http_503 (a draining replica's refusals would reach clients)")
 	}
 
 	for _, tc := range []struct{ path, want string }{

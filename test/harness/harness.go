@@ -129,6 +129,9 @@ func Start(tb testing.TB, opts Options) *Stack {
 			env: infra.MergeEnv(common, map[string]string{
 				"ORDERAPI_URL": st.orderapi.url(),
 				"GATEWAY_ID":   id,
+				// A quick drain, so that stopping a replica stays quick.
+				"GATEWAY_DRAIN_DELAY":  "100ms",
+				"GATEWAY_DRAIN_WINDOW": "1s",
 			}, opts.Env, opts.GatewayEnv),
 		}
 		startOnFreePort(tb, g)
@@ -294,6 +297,9 @@ func startOnFreePort(tb testing.TB, p *process) {
 	tb.Helper()
 	for attempt := 1; ; attempt++ {
 		p.env["PORT"] = infra.Port(p.addr)
+		if strings.HasPrefix(p.name, "g") {
+			p.env["GATEWAY_INTERNAL_URL"] = p.url() // replicas forward sessions to each other here
+		}
 		err := p.start(nil)
 		if err == nil {
 			return

@@ -10,9 +10,11 @@
 //   {"cmd":"disconnect","id"}      client-side disconnect (no reconnect)
 //   {"cmd":"close-engine","id"}    drop the Engine.IO connection like a network
 //                                  failure; the manager reconnects if enabled
+//   {"cmd":"cut","id","ms"}        close-engine, then reconnect only after ms
+//                                  (a transport cut of that length)
 //   {"cmd":"quit"}                 close everything and exit (also on stdin EOF)
 // Reports (each also has "ts", milliseconds since the epoch, fractional):
-//   ready {version} · connect {id,sid,transport,recovered} · upgrade {id,transport}
+//   ready {version} · connect {id,sid,pid,transport,recovered} · upgrade {id,transport}
 //   connect_error {id,message,data} · disconnect {id,reason,description}
 //   reconnect_attempt {id,attempt} · reconnect {id,attempt}
 //   event {id,event,args,ackRequested} · ack {id,ref,args} · error {id?,message}
@@ -71,7 +73,9 @@ function connect(c) {
   // or after the Socket.IO "connect".
   s.io.on("open", () => s.io.engine.once("upgrade", (t) => report({ type: "upgrade", id, transport: t.name })));
   s.on("connect", () =>
-    report({ type: "connect", id, sid: s.id, transport: s.io.engine.transport.name, recovered: s.recovered }),
+    // _pid is the private session id of connection state recovery: tests
+    // read it to check the server's side of recovery.
+    report({ type: "connect", id, sid: s.id, pid: s._pid ?? null, transport: s.io.engine.transport.name, recovered: s.recovered }),
   );
   s.on("connect_error", (err) =>
     report({ type: "connect_error", id, message: String(err?.message ?? err), data: toWire(err?.data ?? null) }),
@@ -123,6 +127,14 @@ function handle(c) {
     case "close-engine":
       socketOf(c).io.engine?.close();
       return;
+    case "cut": {
+      const m = socketOf(c).io;
+      const [delay, max, rand] = [m.reconnectionDelay(), m.reconnectionDelayMax(), m.randomizationFactor()];
+      m.reconnectionDelay(c.ms).reconnectionDelayMax(c.ms).randomizationFactor(0);
+      m.once("reconnect_attempt", () => m.reconnectionDelay(delay).reconnectionDelayMax(max).randomizationFactor(rand));
+      m.engine?.close();
+      return;
+    }
     case "quit":
       return quit();
     default:

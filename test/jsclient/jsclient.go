@@ -217,6 +217,7 @@ type report struct {
 	ID           string            `json:"id"`
 	TS           float64           `json:"ts"`
 	SID          string            `json:"sid"`
+	PID          string            `json:"pid"`
 	Transport    string            `json:"transport"`
 	Recovered    bool              `json:"recovered"`
 	Message      string            `json:"message"`
@@ -377,6 +378,7 @@ func (s *Socket) summary() string {
 // Connected describes one successful (re)connection.
 type Connected struct {
 	SID       string // the Socket.IO socket id
+	PID       string // the private session id of connection state recovery ("" when off)
 	Transport string // "websocket" or "polling" at connect time
 	Recovered bool   // connection state recovery restored the session
 }
@@ -386,7 +388,21 @@ type Connected struct {
 func (s *Socket) WaitConnect(tb testing.TB) Connected {
 	tb.Helper()
 	r := s.waitFor(tb, "connect", DefaultTimeout, func(r report) bool { return r.Type == "connect" })
-	return Connected{SID: r.SID, Transport: r.Transport, Recovered: r.Recovered}
+	return Connected{SID: r.SID, PID: r.PID, Transport: r.Transport, Recovered: r.Recovered}
+}
+
+// Connects returns every (re)connection so far, in order, whether or not
+// WaitConnect returned them.
+func (s *Socket) Connects() []Connected {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Connected
+	for _, r := range s.reports {
+		if r.Type == "connect" {
+			out = append(out, Connected{SID: r.SID, PID: r.PID, Transport: r.Transport, Recovered: r.Recovered})
+		}
+	}
+	return out
 }
 
 // WaitConnectError waits for the next connect_error and returns its
@@ -522,6 +538,14 @@ func (s *Socket) Disconnect() {
 // unless NoReconnect was set.
 func (s *Socket) DropTransport() {
 	if err := s.d.send(map[string]any{"cmd": "close-engine", "id": s.id}); err != nil {
+		s.d.addErr(err.Error())
+	}
+}
+
+// CutTransport drops the Engine.IO connection like DropTransport, and has
+// the client try to reconnect only after d: a network cut of that length.
+func (s *Socket) CutTransport(d time.Duration) {
+	if err := s.d.send(map[string]any{"cmd": "cut", "id": s.id, "ms": d.Milliseconds()}); err != nil {
 		s.d.addErr(err.Error())
 	}
 }

@@ -1,11 +1,10 @@
 // Package proxy is the development front proxy: one origin (the dev stack's
 // PORT, 5000) in front of orderapi and several gateway replicas. It plays
-// the part nginx plays in docker-compose.yml, with stickiness per
-// Engine.IO session instead of per client address, so that one machine's
-// HTTP long-polling clients still spread over the replicas.
+// the part nginx plays in docker-compose.yml: plain round-robin over the
+// gateway replicas, which forward each other the requests of sessions they
+// do not hold, so long-polling needs no stickiness.
 //
-// It is not a production load balancer: no TLS, no rate limits, sessions
-// remembered in memory only.
+// It is not a production load balancer: no TLS, no rate limits.
 package proxy
 
 import (
@@ -21,28 +20,24 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Config configures a Proxy. Zero values mean the defaults.
 type Config struct {
-	OrderAPI    string        // base URL of orderapi, e.g. http://127.0.0.1:5001
-	Gateways    []string      // base URLs of the gateway replicas (at least one)
-	Logger      *slog.Logger  // default: discard
-	SessionTTL  time.Duration // how long an idle sid stays pinned, default 2m
-	MaxSessions int           // bound of the sid table, default 100000
-	DownFor     time.Duration // how long a gateway that refused a connection is skipped, default 2s
+	OrderAPI string        // base URL of orderapi, e.g. http://127.0.0.1:5001
+	Gateways []string      // base URLs of the gateway replicas (at least one)
+	Logger   *slog.Logger  // default: discard
+	DownFor  time.Duration // how long a gateway that refused a connection is skipped, default 2s
 }
 
 // upstream names where a route sends its requests.
 type upstream int
 
 const (
-	blocked       upstream = iota // answered here with 404
-	gatewaySticky                 // the replica that owns the Engine.IO session
-	gatewayAny                    // any healthy replica
+	blocked    upstream = iota // answered here with 404
+	gatewayAny                 // any healthy replica, round-robin
 	orderAPI
 )
 
@@ -66,7 +61,7 @@ func routeTable() []route {
 	return []route{
 		{prefix("/internal/"), blocked},        // orderapi's internal API never leaves the host
 		{pathOrBelow("/metrics"), blocked},     // scraped on each service's own port only
-		{prefix("/socket.io/"), gatewaySticky}, // Socket.IO, pinned per Engine.IO session
+		{prefix("/socket.io/"), gatewayAny},    // Socket.IO: replicas forward to a session's owner
 		{pathOrBelow("/presence"), gatewayAny}, // presence (admin JWT)
 		{prefix("/api/v1/"), orderAPI},         // REST API
 		{prefix("/uploads/"), orderAPI},        // uploaded images
@@ -90,12 +85,6 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.SessionTTL == 0 {
-		cfg.SessionTTL = 2 * time.Minute
-	}
-	if cfg.MaxSessions == 0 {
-		cfg.MaxSessions = 100000
-	}
 	if cfg.DownFor == 0 {
 		cfg.DownFor = 2 * time.Second
 	}
@@ -108,7 +97,6 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p := &pool{
 		transport: http.DefaultTransport.(*http.Transport).Clone(),
-		sessions:  newSessions(cfg.MaxSessions, cfg.SessionTTL),
 		downFor:   cfg.DownFor,
 		logger:    cfg.Logger,
 	}
@@ -172,7 +160,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch rt.to {
 		case blocked:
 			writeJSON(w, http.StatusNotFound, "Not found")
-		case gatewaySticky, gatewayAny:
+		case gatewayAny:
 			p.gateways.ServeHTTP(w, r)
 		default:
 			p.orderapi.ServeHTTP(w, r)
@@ -180,9 +168,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 }
-
-// Sessions returns how many Engine.IO sessions are pinned now.
-func (p *Proxy) Sessions() int { return p.pool.sessions.len() }
 
 // Close releases idle upstream connections.
 func (p *Proxy) Close() { p.pool.transport.CloseIdleConnections() }
@@ -199,35 +184,44 @@ type backend struct {
 	downUntil atomic.Int64 // unix nanos; skipped by round-robin until then
 }
 
-// pool is the http.RoundTripper for the gateways: it sends a request with a
-// known sid to the replica that created that session, and anything else
-// round-robin to a replica that is not known to be down.
+// pool is the http.RoundTripper for the gateways: plain round-robin over
+// the replicas not known to be down. No stickiness: a replica forwards a
+// request of a session it does not hold to the one that does.
 type pool struct {
 	transport *http.Transport
 	backends  []*backend
 	next      atomic.Uint64
-	sessions  *sessions
 	downFor   time.Duration
 	logger    *slog.Logger
 }
 
+// maxRetryBody bounds the request bodies kept in memory so that a request
+// can move to another replica (polling bodies are at most 1 MB).
+const maxRetryBody = 2 << 20
+
 func (p *pool) RoundTrip(req *http.Request) (*http.Response, error) {
-	sid := req.URL.Query().Get("sid")
-	if sid != "" {
-		if i, ok := p.sessions.get(sid); ok {
-			return p.send(req, i, sid)
-		}
-		// Unknown sid (proxy restarted, session expired here): any replica;
-		// the wrong one answers "Session ID unknown" and the client
-		// reconnects with a new handshake.
+	// Nothing has been sent when a dial fails, so the request can move to
+	// the next replica (with a body kept for that): with round-robin, a
+	// polling POST of a live session may well meet a dead replica first. A
+	// new session refused by a draining replica (503) moves on too, like
+	// nginx's proxy_next_upstream http_503.
+	body, retry, err := keepBody(req)
+	if err != nil {
+		return nil, err
 	}
-	// Without a body nothing has been sent when a dial fails, so the
-	// request can move to the next replica.
-	retry := req.Body == nil || req.Body == http.NoBody
+	handshake := req.URL.Query().Get("sid") == ""
+	order := p.order()
 	var lastErr error
-	for _, i := range p.order() {
-		resp, err := p.send(req, i, sid)
+	for k, i := range order {
+		if body != nil {
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		resp, err := p.send(req, i)
 		if err == nil {
+			if retry && handshake && resp.StatusCode == http.StatusServiceUnavailable && k < len(order)-1 {
+				_ = resp.Body.Close()
+				continue
+			}
 			return resp, nil
 		}
 		lastErr = err
@@ -239,6 +233,26 @@ func (p *pool) RoundTrip(req *http.Request) (*http.Response, error) {
 		p.logger.Warn("proxy: gateway down, trying the next", "gateway", p.backends[i].url.Host, "err", err)
 	}
 	return nil, lastErr
+}
+
+// keepBody reads a small request body into memory, so that the request
+// can be sent again; retry is false for a body too big to keep.
+func keepBody(req *http.Request) (body []byte, retry bool, err error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true, nil
+	}
+	if req.ContentLength < 0 || req.ContentLength > maxRetryBody {
+		return nil, false, nil
+	}
+	body, err = io.ReadAll(io.LimitReader(req.Body, maxRetryBody+1))
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, false, fmt.Errorf("read request body: %w", err)
+	}
+	if len(body) > maxRetryBody {
+		return nil, false, errors.New("request body longer than its Content-Length")
+	}
+	return body, true, nil
 }
 
 // order returns backend indexes starting at the next round-robin position,
@@ -260,134 +274,12 @@ func (p *pool) order() []int {
 	return append(up, down...)
 }
 
-func (p *pool) send(req *http.Request, i int, sid string) (*http.Response, error) {
+func (p *pool) send(req *http.Request, i int) (*http.Response, error) {
 	b := p.backends[i]
 	out := req.Clone(req.Context())
 	out.URL.Scheme = b.url.Scheme
 	out.URL.Host = b.url.Host
-	resp, err := p.transport.RoundTrip(out)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case sid == "" && resp.StatusCode == http.StatusOK && req.URL.Query().Get("transport") == "polling":
-		// A polling handshake: its body is the open packet, 0{"sid":...}.
-		body, err := readSmall(resp)
-		if err != nil {
-			return nil, err
-		}
-		if newSID := openPacketSID(body); newSID != "" {
-			p.sessions.put(newSID, i)
-		}
-	case sid != "" && resp.StatusCode == http.StatusBadRequest:
-		body, err := readSmall(resp)
-		if err != nil {
-			return nil, err
-		}
-		if bytes.Contains(body, []byte("Session ID unknown")) {
-			p.sessions.forget(sid)
-		}
-	}
-	return resp, nil
-}
-
-// readSmall reads a handshake or error body (at most 64 KiB, they are
-// tiny) and puts it back on resp.
-func readSmall(resp *http.Response) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read gateway response: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Del("Content-Length")
-	return body, nil
-}
-
-// openPacketSID extracts the sid from an Engine.IO v4 polling open packet,
-// or "" if body is not one.
-func openPacketSID(body []byte) string {
-	if len(body) < 2 || body[0] != '0' {
-		return ""
-	}
-	// A payload may hold several packets separated by 0x1e; the open
-	// packet is alone in practice, but be safe.
-	pkt, _, _ := bytes.Cut(body[1:], []byte{0x1e})
-	var open struct {
-		SID string `json:"sid"`
-	}
-	if json.Unmarshal(pkt, &open) != nil {
-		return ""
-	}
-	return open.SID
-}
-
-// sessions maps Engine.IO sids to backend indexes. It is bounded: expired
-// entries are swept when it fills, and if none expired an arbitrary one goes.
-type sessions struct {
-	mu  sync.Mutex
-	m   map[string]sessionEntry
-	max int
-	ttl time.Duration
-}
-
-type sessionEntry struct {
-	backend int
-	expires time.Time
-}
-
-func newSessions(max int, ttl time.Duration) *sessions {
-	return &sessions{m: map[string]sessionEntry{}, max: max, ttl: ttl}
-}
-
-func (s *sessions) get(sid string) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.m[sid]
-	if !ok {
-		return 0, false
-	}
-	now := time.Now()
-	if now.After(e.expires) {
-		delete(s.m, sid)
-		return 0, false
-	}
-	e.expires = now.Add(s.ttl)
-	s.m[sid] = e
-	return e.backend, true
-}
-
-func (s *sessions) put(sid string, backend int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	if len(s.m) >= s.max {
-		for k, e := range s.m {
-			if now.After(e.expires) {
-				delete(s.m, k)
-			}
-		}
-		for k := range s.m {
-			if len(s.m) < s.max {
-				break
-			}
-			delete(s.m, k)
-		}
-	}
-	s.m[sid] = sessionEntry{backend: backend, expires: now.Add(s.ttl)}
-}
-
-func (s *sessions) forget(sid string) {
-	s.mu.Lock()
-	delete(s.m, sid)
-	s.mu.Unlock()
-}
-
-func (s *sessions) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
+	return p.transport.RoundTrip(out)
 }
 
 // Serve runs the proxy on l until ctx ends, then shuts down (waiting up to

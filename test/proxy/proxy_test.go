@@ -131,46 +131,43 @@ func handshake(t *testing.T, base string) string {
 	return sid
 }
 
-func TestStickyPolling(t *testing.T) {
+// TestRoundRobin: no stickiness; every request goes to the next replica,
+// whatever session it belongs to (the replicas forward to the owner).
+func TestRoundRobin(t *testing.T) {
 	t.Parallel()
 	g1, g2 := newFakeGateway(t, "g1"), newFakeGateway(t, "g2")
-	p, base := startProxy(t, newFakeOrderAPI(t).srv.URL, g1.srv.URL, g2.srv.URL)
+	_, base := startProxy(t, newFakeOrderAPI(t).srv.URL, g1.srv.URL, g2.srv.URL)
 
-	var sids []string
 	owners := map[string]int{}
 	for range 6 {
-		sid := handshake(t, base)
-		sids = append(sids, sid)
-		owners[strings.Split(sid, "-")[0]]++
+		owners[strings.Split(handshake(t, base), "-")[0]]++
 	}
 	if owners["g1"] != 3 || owners["g2"] != 3 {
 		t.Fatalf("handshakes per gateway %v, want round-robin 3/3", owners)
 	}
-	if got := p.Sessions(); got != 6 {
-		t.Fatalf("pinned sessions %d, want 6", got)
+	before1, before2 := g1.hits.Load(), g2.hits.Load()
+	for range 4 {
+		get(t, base+"/socket.io/?EIO=4&transport=polling&sid=g1-1")
 	}
-	// Every later request of a session reaches the gateway that created it;
-	// g1's sessions first, so that plain round-robin could not pass.
-	byOwner := append(append([]string{}, sids[0], sids[2], sids[4]), sids[1], sids[3], sids[5])
-	for range 3 {
-		for _, sid := range byOwner {
-			owner := strings.Split(sid, "-")[0]
-			code, body := get(t, base+"/socket.io/?EIO=4&transport=polling&sid="+sid)
-			if code != http.StatusOK || body != owner+" has "+sid {
-				t.Fatalf("sid %s: %d %q, want 200 from %s", sid, code, body, owner)
-			}
-		}
+	if d1, d2 := g1.hits.Load()-before1, g2.hits.Load()-before2; d1 != 2 || d2 != 2 {
+		t.Fatalf("requests of one session per gateway %d/%d, want 2/2 (not pinned)", d1, d2)
 	}
+}
 
-	// A sid the gateways do not know is dropped from the table.
-	g1.mu.Lock()
-	delete(g1.sids, sids[0])
-	g1.mu.Unlock()
-	if code, _ := get(t, base+"/socket.io/?EIO=4&transport=polling&sid="+sids[0]); code != http.StatusBadRequest {
-		t.Fatalf("forgotten sid: %d, want 400", code)
-	}
-	if got := p.Sessions(); got != 5 {
-		t.Fatalf("pinned sessions after 400 %d, want 5", got)
+// TestDrainingGatewaySkipped: a replica that refuses new sessions (503,
+// draining) sends the handshake on to the next one.
+func TestDrainingGatewaySkipped(t *testing.T) {
+	t.Parallel()
+	draining := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"code":5,"message":"Server shutting down"}`, http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(draining.Close)
+	live := newFakeGateway(t, "live")
+	_, base := startProxy(t, newFakeOrderAPI(t).srv.URL, draining.URL, live.srv.URL)
+	for range 4 {
+		if sid := handshake(t, base); !strings.HasPrefix(sid, "live-") {
+			t.Fatalf("handshake reached %s, want the live gateway", sid)
+		}
 	}
 }
 
@@ -178,8 +175,13 @@ func TestWebSocketUpgradePassthrough(t *testing.T) {
 	t.Parallel()
 	g1, g2 := newFakeGateway(t, "g1"), newFakeGateway(t, "g2")
 	_, base := startProxy(t, newFakeOrderAPI(t).srv.URL, g1.srv.URL, g2.srv.URL)
-	sid := handshake(t, base) // an upgrade of this session must reach its owner
-	owner := strings.Split(sid, "-")[0]
+	sid := handshake(t, base)
+	owner := strings.Split(sid, "-")[0] // the next request goes to the other replica
+	if owner == "g1" {
+		owner = "g2"
+	} else {
+		owner = "g1"
+	}
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
@@ -260,6 +262,18 @@ func TestDeadGatewaySkipped(t *testing.T) {
 	for range 4 {
 		if sid := handshake(t, base); !strings.HasPrefix(sid, "live-") {
 			t.Fatalf("handshake reached %s, want the live gateway", sid)
+		}
+	}
+	// A polling POST (it has a body) moves on too: nothing was sent.
+	for range 4 {
+		resp, err := http.Post(base+"/socket.io/?EIO=4&transport=polling&sid=live-1", "text/plain", strings.NewReader("40"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(b) != "live has live-1" {
+			t.Fatalf("POST: %d %q, want it served by the live gateway", resp.StatusCode, b)
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"net"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/friendspizzahut/platform/gateway/internal/sio"
 	"github.com/friendspizzahut/platform/gateway/internal/socket"
 	"github.com/friendspizzahut/platform/shared/auth"
 	"github.com/friendspizzahut/platform/shared/config"
@@ -31,9 +33,15 @@ type cfg struct {
 	MaxHTTPBufferSize int           // MAX_HTTP_BUFFER_SIZE, default 1000000
 	ConnectTimeout    time.Duration // CONNECT_TIMEOUT, default 45s
 	SocketQueue       int           // SOCKET_QUEUE, packets queued per socket before it is cut, default 1000
+	Engine            string        // GATEWAY_ENGINE eio|zishang, the Engine.IO server, default eio (ours)
 	EventRate         int           // SOCKET_EVENT_RATE, client events per second per socket, default 20
 	EventBurst        int           // SOCKET_EVENT_BURST, default 60
 	PresenceInterval  time.Duration // PRESENCE_INTERVAL, Redis refresh, default 10s
+
+	RecoveryWindow time.Duration // GATEWAY_RECOVERY_WINDOW, how long a dropped session can be recovered, default 2m; 0 turns recovery off
+	DrainDelay     time.Duration // GATEWAY_DRAIN_DELAY, not ready but still serving after SIGTERM, default 5s
+	DrainWindow    time.Duration // GATEWAY_DRAIN_WINDOW, sockets are closed spread over it, default 10s
+	InternalURL    string        // GATEWAY_INTERNAL_URL, where other replicas reach this one, default http://<first non-loopback IPv4>:PORT
 
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT, default 10s
 	LogFormat       string        // LOG_FORMAT text|json, default text
@@ -67,9 +75,15 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 		MaxHTTPBufferSize: r.Int("MAX_HTTP_BUFFER_SIZE", 1_000_000, 1024, 100_000_000),
 		ConnectTimeout:    r.Duration("CONNECT_TIMEOUT", 45*time.Second),
 		SocketQueue:       r.Int("SOCKET_QUEUE", 1000, 16, 1_000_000),
+		Engine:            r.OneOf("GATEWAY_ENGINE", sio.EngineOurs, sio.EngineOurs, sio.EngineZishang),
 		EventRate:         r.Int("SOCKET_EVENT_RATE", 20, 1, 100_000),
 		EventBurst:        r.Int("SOCKET_EVENT_BURST", 60, 1, 100_000),
 		PresenceInterval:  r.Duration("PRESENCE_INTERVAL", 10*time.Second),
+
+		RecoveryWindow: r.Duration("GATEWAY_RECOVERY_WINDOW", 2*time.Minute),
+		DrainDelay:     r.Duration("GATEWAY_DRAIN_DELAY", 5*time.Second),
+		DrainWindow:    r.Duration("GATEWAY_DRAIN_WINDOW", 10*time.Second),
+		InternalURL:    r.URL("GATEWAY_INTERNAL_URL", "", "http", "https"),
 
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 10*time.Second),
 		LogFormat:       r.OneOf("LOG_FORMAT", "text", "text", "json"),
@@ -97,6 +111,9 @@ func loadConfig(getenv func(string) string) (cfg, error) {
 	if c.RequireToken {
 		c.TokenlessRoles = []string{}
 	}
+	if c.RecoveryWindow != 0 && c.RecoveryWindow < time.Second {
+		r.Fail("GATEWAY_RECOVERY_WINDOW", "must be 0 (off) or at least 1s")
+	}
 	if len(c.GatewayID) > 64 {
 		r.Fail("GATEWAY_ID", "must be at most 64 characters")
 	}
@@ -120,4 +137,18 @@ func tokenlessRoles(r *config.Reader) []string {
 		}
 	}
 	return out
+}
+
+// hostIP is the first non-loopback IPv4 address of this host (a
+// container's address on its network), else 127.0.0.1.
+func hostIP() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
 }

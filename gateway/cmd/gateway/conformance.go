@@ -12,10 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
-
 	"github.com/friendspizzahut/platform/gateway/internal/sio"
+	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
 	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/shared/logging"
 )
@@ -51,24 +49,16 @@ func runConformance(ctx context.Context, getenv func(string) string, stderr io.W
 		ConnectTimeout:    connectTimeout,
 		Namespaces:        []string{"/", "/custom"},
 	}
-	echo := sio.NewEngine(cfg)
-	_ = echo.On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
-		}
-		_ = conn.On("message", func(d ...any) {
-			if b, ok := d[0].(types.BufferInterface); ok {
-				conn.Send(b, nil, nil) // text stays text, binary stays binary
-			}
-		})
-	})
+	echo, err := eio.NewServer(sio.EngineConfig(cfg), func(c *eio.Conn) eio.Handler { return echoHandler{c} }, logger)
+	if err != nil {
+		return err
+	}
 	server := sio.New(cfg, func(s *sio.Socket) (sio.Session, error) {
 		return &fixtureSession{sock: s, authDelay: authDelay}, nil
 	}, logger)
 
 	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", sio.WrapEngine(echo, cfg))
+	mux.Handle("/engine.io/", echo)
 	mux.Handle("/socket.io/", server.Handler())
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
 	if err != nil {
@@ -95,6 +85,20 @@ func runConformance(ctx context.Context, getenv func(string) string, stderr io.W
 	}
 	return err
 }
+
+// echoHandler echoes every message of a bare Engine.IO session: text
+// stays text, binary stays binary.
+type echoHandler struct{ c *eio.Conn }
+
+func (e echoHandler) OnMessage(data []byte, binary bool) {
+	if binary {
+		_ = e.c.Send(eio.BinaryMessage(data))
+		return
+	}
+	_ = e.c.Send(eio.TextMessage(data))
+}
+
+func (echoHandler) OnClose(string) {}
 
 // fixtureSession is the suites' expected server behaviour.
 type fixtureSession struct {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,18 +21,22 @@ import (
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
-// Subscriber feeds raw envelopes to h until ctx ends (*bus.Bus).
+// Subscriber feeds envelopes as they are published, with their ids in the
+// bus's replay log, to h until ctx ends (*bus.Bus); first it calls h once
+// with a nil message and the id it starts after.
 type Subscriber interface {
-	Subscribe(ctx context.Context, h bus.Handler) error
+	Follow(ctx context.Context, h bus.StreamHandler) error
 }
 
 var _ Subscriber = (*bus.Bus)(nil)
 
 // Broadcaster sends event once to every local socket in the union of rooms
-// and in none of except, and returns how many sockets it reached. It must
-// not block on slow sockets and must be safe from any goroutine (*sio.Server).
+// and in none of except, and returns how many sockets it reached; offset is
+// the event's id in the replay log, which clients quote back to recover. It
+// must not block on slow sockets and must be safe from any goroutine
+// (*sio.Server).
 type Broadcaster interface {
-	Broadcast(rooms, except []string, event string, payload any) int
+	BroadcastAt(offset string, rooms, except []string, event string, payload any) int
 }
 
 // Config tunes a Fanout; zero values mean the defaults.
@@ -79,6 +84,7 @@ func (s Stats) LogValue() slog.Value {
 }
 
 type job struct {
+	offset  string
 	env     event.Envelope
 	payload event.Payload
 }
@@ -95,6 +101,12 @@ type Fanout struct {
 	now    func() time.Time
 	ran    atomic.Bool
 
+	// mu is held while one event is delivered, so Sync sees the sockets
+	// between two whole events; pos is the log id of the last one.
+	mu    sync.Mutex
+	pos   string
+	ready chan struct{} // closed once pos is known
+
 	received, invalid, duplicates, overflow atomic.Uint64
 	routed, broadcasts, delivered           atomic.Uint64
 }
@@ -108,6 +120,7 @@ func New(cfg Config, sub Subscriber, out Broadcaster, logger *slog.Logger) *Fano
 		seen:  newSeenSet(cfg.DedupeSize, cfg.DedupeTTL),
 		queue: make(chan job, cfg.QueueSize),
 		now:   time.Now,
+		ready: make(chan struct{}),
 	}
 }
 
@@ -125,7 +138,7 @@ func (f *Fanout) Run(ctx context.Context) error {
 			f.deliver(j)
 		}
 	}()
-	err := f.sub.Subscribe(ctx, f.receive)
+	err := f.sub.Follow(ctx, f.receive)
 	// Subscribe has returned, so receive is no longer called: safe to close.
 	close(f.queue)
 	<-done
@@ -142,8 +155,25 @@ func (f *Fanout) Stats() Stats {
 	}
 }
 
+// Ready is closed once the fanout knows where in the log it starts.
+func (f *Fanout) Ready() <-chan struct{} { return f.ready }
+
+// Sync runs fn between the deliveries of two events, with the log id of the
+// last event delivered ("" before Ready). Sockets that join rooms inside fn
+// get every later event live and none of the earlier ones, which is the
+// cut a recovering socket replays up to.
+func (f *Fanout) Sync(fn func(offset string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f.pos)
+}
+
 // receive runs on the Redis receive loop: decode, dedupe, enqueue, never wait.
-func (f *Fanout) receive(msg []byte) {
+func (f *Fanout) receive(id string, msg []byte) {
+	if msg == nil { // the starting position
+		f.queue <- job{offset: id}
+		return
+	}
 	f.received.Add(1)
 	env, p, err := event.Decode(msg)
 	if err != nil {
@@ -159,9 +189,9 @@ func (f *Fanout) receive(msg []byte) {
 		return
 	}
 	select {
-	case f.queue <- job{env: env, payload: p}:
+	case f.queue <- job{offset: id, env: env, payload: p}:
 	default:
-		// Forget the id so that a replay of the bus log can still deliver it.
+		// Forget the id so that a republished copy can still be delivered.
 		f.seen.forget(env.ID)
 		n := f.overflow.Add(1)
 		f.logger.Error("fanout: queue full, event dropped", "event_id", env.ID, "event_type", string(env.Type),
@@ -171,6 +201,13 @@ func (f *Fanout) receive(msg []byte) {
 
 // deliver runs on the worker.
 func (f *Fanout) deliver(j job) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if j.payload == nil { // the starting position, or an event the table ignores
+		f.advance(j.offset)
+		return
+	}
+	defer f.advance(j.offset)
 	defer func() {
 		// One faulty event must not stop delivery of every later one.
 		if r := recover(); r != nil {
@@ -180,7 +217,7 @@ func (f *Fanout) deliver(j job) {
 	f.routed.Add(1)
 	debug := f.logger.Enabled(context.Background(), slog.LevelDebug)
 	for _, d := range f.table.Route(j.env, j.payload) {
-		n := f.out.Broadcast(d.Rooms, d.Except, d.Event, d.Payload)
+		n := f.out.BroadcastAt(j.offset, d.Rooms, d.Except, d.Event, d.Payload)
 		f.broadcasts.Add(1)
 		f.delivered.Add(uint64(max(n, 0)))
 		if n > 0 && f.cfg.OnDelivered != nil {
@@ -190,5 +227,18 @@ func (f *Fanout) deliver(j job) {
 			f.logger.Debug("fanout: delivered", "event_id", j.env.ID, "event_type", string(j.env.Type),
 				"socket_event", d.Event, "rooms", d.Rooms, "sockets", n)
 		}
+	}
+}
+
+// advance moves the position forward (a replay after a broken link may
+// bring older ids again); with f.mu held.
+func (f *Fanout) advance(offset string) {
+	if !bus.IDAfter(offset, f.pos) {
+		return
+	}
+	first := f.pos == ""
+	f.pos = offset
+	if first {
+		close(f.ready)
 	}
 }

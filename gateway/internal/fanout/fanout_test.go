@@ -2,9 +2,11 @@ package fanout
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,16 +17,17 @@ import (
 )
 
 // fakeSub hands the handler to the test and blocks until ctx ends, like
-// bus.Subscribe.
-type fakeSub struct{ h chan bus.Handler }
+// bus.Follow.
+type fakeSub struct{ h chan bus.StreamHandler }
 
-func (f *fakeSub) Subscribe(ctx context.Context, h bus.Handler) error {
+func (f *fakeSub) Follow(ctx context.Context, h bus.StreamHandler) error {
 	f.h <- h
 	<-ctx.Done()
 	return nil
 }
 
 type sent struct {
+	offset        string
 	rooms, except []string
 	event         string
 	payload       any
@@ -38,12 +41,12 @@ type fakeOut struct {
 	got   chan struct{}
 }
 
-func (f *fakeOut) Broadcast(rooms, except []string, ev string, payload any) int {
+func (f *fakeOut) BroadcastAt(offset string, rooms, except []string, ev string, payload any) int {
 	if f.block != nil {
 		<-f.block
 	}
 	f.mu.Lock()
-	f.sent = append(f.sent, sent{rooms, except, ev, payload})
+	f.sent = append(f.sent, sent{offset, rooms, except, ev, payload})
 	f.mu.Unlock()
 	f.got <- struct{}{}
 	return len(rooms)
@@ -59,9 +62,11 @@ func (f *fakeOut) events() []string {
 	return out
 }
 
-func start(t *testing.T, cfg Config, out *fakeOut) (*Fanout, bus.Handler) {
+// start runs a fanout on a fakeSub; the handler it returns feeds a message
+// with the next log id ("1-1", "1-2", ...).
+func start(t *testing.T, cfg Config, out *fakeOut) (*Fanout, func(msg []byte)) {
 	t.Helper()
-	sub := &fakeSub{h: make(chan bus.Handler, 1)}
+	sub := &fakeSub{h: make(chan bus.StreamHandler, 1)}
 	f := New(cfg, sub, out, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -79,7 +84,11 @@ func start(t *testing.T, cfg Config, out *fakeOut) (*Fanout, bus.Handler) {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	return f, <-sub.h
+	h := <-sub.h
+	h("0-0", nil)
+	<-f.Ready()
+	var n atomic.Int64
+	return f, func(msg []byte) { h(fmt.Sprintf("1-%d", n.Add(1)), msg) }
 }
 
 func encode(t *testing.T, p event.Payload) (event.Envelope, []byte) {

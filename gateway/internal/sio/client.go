@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,14 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
 )
 
 // client is one Engine.IO connection and the namespace sockets on it.
 type client struct {
 	srv  *Server
-	conn engine.Socket
+	conn engineConn
 
 	// Captured during the Engine.IO handshake, while the request is live.
 	query      url.Values
@@ -38,66 +38,49 @@ type client struct {
 	transport    string                           // as counted by the Observer; guarded by nspMu
 }
 
-func (s *Server) onEngineConnection(conn engine.Socket) {
+// onEngineConnection makes the client of a new Engine.IO session; the
+// engine delivers the session's messages and close to it.
+func (s *Server) onEngineConnection(conn *eio.Conn) eio.Handler { return s.newClient(conn) }
+
+func (s *Server) newClient(conn engineConn) *client {
 	c := &client{srv: s, conn: conn, sockets: map[string]*Socket{}}
-	if ctx := conn.Request(); ctx != nil {
-		if r := ctx.Request(); r != nil {
-			// The engine keeps this first request for the session's
-			// lifetime anyway; sharing its headers costs no memory.
-			c.query = r.URL.Query()
-			c.header = r.Header
-		}
-	}
-	c.remoteAddr = conn.RemoteAddress()
-	c.transport = conn.Transport().Name()
+	// The engine keeps the handshake's query and headers for the session.
+	c.query = conn.Query()
+	c.header = conn.Header()
+	c.remoteAddr = conn.RemoteAddr()
+	c.transport = conn.Transport()
 	s.cfg.Observer.ConnOpened(c.transport)
-	_ = conn.On("upgrade", func(args ...any) {
-		if len(args) > 0 {
-			if t, ok := args[0].(interface{ Name() string }); ok {
-				c.upgraded(t.Name())
-			}
-		}
-	})
-	_ = conn.On("message", func(args ...any) {
-		if len(args) > 0 {
-			if data, ok := args[0].(types.BufferInterface); ok {
-				c.onData(data)
-			}
-		}
-	})
-	_ = conn.Once("close", func(args ...any) {
-		reason := ReasonTransportClose
-		if len(args) > 0 {
-			if r, ok := args[0].(string); ok {
-				reason = DisconnectReason(r)
-			}
-		}
-		c.onClose(reason)
-	})
 	// Like Node: a connection that joins no namespace in time is closed.
 	c.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		c.nspMu.Lock()
 		idle := !c.connected && !c.closed
 		c.nspMu.Unlock()
 		if idle {
-			c.conn.Close(true)
+			c.conn.Close()
 		}
 	})
+	return c
 }
+
+// OnMessage implements eio.Handler.
+func (c *client) OnMessage(data []byte, binary bool) { c.onData(data, binary) }
+
+// OnClose implements eio.Handler.
+func (c *client) OnClose(reason string) { c.onClose(DisconnectReason(reason)) }
 
 // onData handles one Engine.IO message: a packet, or one attachment of a
 // binary packet. Any protocol violation closes the connection, like Node.
-func (c *client) onData(data types.BufferInterface) {
+func (c *client) onData(data []byte, binary bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
-	if _, text := data.(*types.StringBuffer); text {
-		err = c.onText(data.String())
+	if !binary {
+		err = c.onText(string(data))
 	} else {
-		err = c.onBinary(append([]byte(nil), data.Bytes()...))
+		err = c.onBinary(data) // the engine hands over a copy
 	}
 	if err != nil {
-		c.srv.logger.Debug("socket.io: closing connection on invalid packet", "engine_id", c.conn.Id(), "err", err)
+		c.srv.logger.Debug("socket.io: closing connection on invalid packet", "engine_id", c.conn.ID(), "err", err)
 		c.close(ReasonParseError)
 	}
 }
@@ -177,6 +160,18 @@ func (c *client) connect(p *Packet) {
 		RemoteAddr: c.remoteAddr,
 		Time:       time.Now(),
 	})
+	rec := c.srv.cfg.Recovery
+	if rec != nil && ns.name == MainNamespace {
+		sock.pid = newID() + newID() // 240 random bits
+		if pid, offset := recoveryAuth(auth); pid != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			saved, ok := rec.Find(ctx, pid, offset)
+			cancel()
+			if ok {
+				sock.id, sock.pid, sock.restored, sock.data = saved.SID, saved.PID, &saved, saved.Data
+			}
+		}
+	}
 	session, err := c.srv.onConnect(sock)
 	if err != nil {
 		c.srv.cfg.Observer.SocketRefused(refusalReason(err))
@@ -195,20 +190,44 @@ func (c *client) connect(p *Packet) {
 	c.nspMu.Unlock()
 	c.connectTimer.Stop()
 
-	sock.writeMu.Lock()
-	initial := []string{}
-	if ns.name == MainNamespace {
-		initial = append(initial, RoomAll)
+	// Registering the socket and queueing the reply happen between two
+	// delivered events, so the replay of a recovered socket ends exactly
+	// where its live events start.
+	var upTo string
+	attach := func(offset string) {
+		upTo = offset
+		sock.writeMu.Lock()
+		defer sock.writeMu.Unlock()
+		initial := []string{}
+		if ns.name == MainNamespace {
+			initial = append(initial, RoomAll)
+		}
+		sock.since = offset
+		if sock.restored != nil {
+			initial = append(initial, sock.restored.Rooms...)
+			sock.since = sock.restored.Offset
+			sock.holding, sock.skipTo = true, sock.restored.Offset
+		}
+		c.srv.add(sock, initial...)
+		reply, _ := json.Marshal(struct {
+			SID string `json:"sid"`
+			PID string `json:"pid,omitempty"`
+		}{sock.id, sock.pid})
+		sock.sendLocked(eio.TextMessage(encodeObject(PacketConnect, p.Nsp, noID, reply)))
 	}
-	c.srv.add(sock, initial...)
-	reply, _ := json.Marshal(struct {
-		SID string `json:"sid"`
-	}{sock.id})
-	sock.sendLocked([]frame{{b: encodeObject(PacketConnect, p.Nsp, noID, reply)}})
-	sock.writeMu.Unlock()
+	if rec != nil && sock.pid != "" {
+		rec.Sync(attach)
+		sock.tracked.Store(true)
+		sock.saveState()
+	} else {
+		attach("")
+	}
 	c.srv.cfg.Observer.SocketConnected()
 
 	session.OnConnect()
+	if sock.restored != nil {
+		sock.resume(upTo)
+	}
 }
 
 func connectErrorPayload(err error) json.RawMessage {
@@ -230,7 +249,11 @@ func connectErrorPayload(err error) json.RawMessage {
 
 // write queues one raw engine message outside any socket (CONNECT_ERROR).
 func (c *client) write(b []byte, binary bool) {
-	c.conn.Send(frameReader(frame{b: b, binary: binary}), nil, nil)
+	m := eio.TextMessage(b)
+	if binary {
+		m = eio.BinaryMessage(b)
+	}
+	_ = c.conn.Send(m)
 }
 
 // removeSocket forgets a namespace socket; once none is left after a
@@ -244,17 +267,16 @@ func (c *client) removeSocket(sock *Socket) (empty bool) {
 	return len(c.sockets) == 0
 }
 
-// close closes the Engine.IO connection; reason is reported to sessions.
+// close closes the Engine.IO connection once what is queued is written,
+// like Node's client.close(); reason is reported to sessions.
 func (c *client) close(reason DisconnectReason) {
 	c.closeReason.CompareAndSwap(nil, &reason)
-	c.conn.Close(true)
+	c.conn.Close()
 }
 
-// closeGracefully lets queued packets drain, then closes.
-func (c *client) closeGracefully(reason DisconnectReason) {
-	c.closeReason.CompareAndSwap(nil, &reason)
-	c.conn.Close(false)
-}
+// OnUpgrade is told by the engine that the session moved to websocket
+// (eio.Upgrader).
+func (c *client) OnUpgrade() { c.upgraded(c.conn.Transport()) }
 
 // upgraded moves the connection's count to its new transport.
 func (c *client) upgraded(to string) {
@@ -276,6 +298,11 @@ func (c *client) onClose(engineReason DisconnectReason) {
 	}
 	if c.srv.closing.Load() {
 		reason = ReasonServerShutdown
+	}
+	if reason == DisconnectSlow {
+		// Once per connection, whichever bound cut it: the queue's (Send)
+		// or the network buffer's (a client that stopped reading).
+		c.srv.cfg.Observer.SlowSocketCut()
 	}
 	c.nspMu.Lock()
 	c.closed = true

@@ -63,9 +63,10 @@ func TestObserverSeesASlowSocketsLife(t *testing.T) {
 			t.Errorf("%q: got %d, want %d (all: %v)", call, got, want, obs.calls)
 		}
 	}
-	if obs.count("drop") < 1 {
-		t.Errorf("no queue drop counted (all: %v)", obs.calls)
-	}
+	// Queue drops are counted only when the engine's packet bound cut it;
+	// a busy machine's writers may keep the queue short until the network
+	// buffer's bound cuts it instead, so the count is not checked here
+	// (eio's tests cover both bounds).
 }
 
 func TestObserverSeesRefusals(t *testing.T) {

@@ -1,19 +1,17 @@
 package sio
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	econfig "github.com/zishang520/socket.io/servers/engine/v3/config"
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
 )
 
 // RoomAll is the room every socket of the main namespace joins on connect,
@@ -34,16 +32,31 @@ type Config struct {
 	// CORS to websockets, and React Native sends an Origin of its own).
 	CORSOrigins    []string
 	ConnectTimeout time.Duration // time to send a CONNECT after the handshake, default 45s
-	// MaxQueue is how many packets may wait to be written to one socket;
-	// beyond it the socket is cut as slow (it reconnects). Default 1000.
+	// MaxQueue is how many packets may wait to be written to one
+	// connection; beyond it (or beyond MaxQueueBytes) the connection is
+	// cut as slow (it reconnects). Default 1000.
 	MaxQueue int
+	// MaxQueueBytes bounds the bytes waiting to be written to one
+	// connection, default 4 MiB.
+	MaxQueueBytes int
+	// SIDPrefix starts every Engine.IO session id of this server so that
+	// a replica can tell which replica owns a sid (see eio.Config). Our
+	// engine only.
+	SIDPrefix string
+	// Engine selects the Engine.IO server: EngineOurs (default) or
+	// EngineZishang.
+	Engine string
 	// Namespaces accepted besides none; default just "/".
 	Namespaces []string
 	// CloseGrace bounds how long a server disconnect waits for the
-	// DISCONNECT packet to be written before closing anyway. Default 2s.
+	// DISCONNECT to be written on EngineZishang (default 2s); our engine
+	// closes only after what was queued before the close is written.
 	CloseGrace time.Duration
 	// Observer is told about connections, sockets and queues (metrics).
 	Observer Observer
+	// Recovery enables connection state recovery (nil: off, and the
+	// CONNECT reply carries no pid).
+	Recovery Recovery
 }
 
 func (c *Config) defaults() {
@@ -71,18 +84,6 @@ func (c *Config) defaults() {
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
 	}
-}
-
-func (c *Config) allOrigins() bool {
-	if len(c.CORSOrigins) == 0 {
-		return true
-	}
-	for _, o := range c.CORSOrigins {
-		if o == "*" {
-			return true
-		}
-	}
-	return false
 }
 
 // Session is what the application attaches to a connected socket. Its
@@ -136,14 +137,15 @@ const (
 type Server struct {
 	cfg       Config
 	logger    *slog.Logger
-	eng       engine.Server
+	eng       engineServer
 	onConnect ConnectFunc
 
 	mu   sync.RWMutex
 	nsps map[string]*namespace
 
-	closing atomic.Bool
-	tasks   sync.WaitGroup // asynchronous closes
+	closing   atomic.Bool
+	closeOnce sync.Once
+	tasks     sync.WaitGroup // asynchronous closes
 }
 
 // namespace holds the connected sockets of one namespace and their rooms.
@@ -154,67 +156,133 @@ type namespace struct {
 	rooms   map[string]map[*Socket]struct{}
 }
 
-// New returns a Server that calls onConnect for every socket that connects.
+// New returns a Server that calls onConnect for every socket that
+// connects. It panics on a SIDPrefix that eio.ValidateSIDPrefix refuses
+// (check configuration first).
 func New(cfg Config, onConnect ConnectFunc, logger *slog.Logger) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, logger: logger, onConnect: onConnect, nsps: map[string]*namespace{}}
 	for _, name := range cfg.Namespaces {
 		s.nsps[name] = &namespace{name: name, sockets: map[string]*Socket{}, rooms: map[string]map[*Socket]struct{}{}}
 	}
-
-	s.eng = NewEngine(cfg)
-	_ = s.eng.On("connection", func(args ...any) {
-		if len(args) > 0 {
-			if conn, ok := args[0].(engine.Socket); ok {
-				s.onEngineConnection(conn)
-			}
-		}
-	})
+	if cfg.Engine == EngineZishang {
+		s.eng = newZishangEngine(s)
+		return s
+	}
+	eng, err := eio.NewServer(EngineConfig(cfg), s.onEngineConnection, logger)
+	if err != nil {
+		panic("sio: " + err.Error())
+	}
+	s.eng = eng
 	return s
 }
 
-// NewEngine returns an Engine.IO server configured from cfg (ping
-// settings, buffer size, CORS, polling and websocket). Serve it through
-// WrapEngine.
-func NewEngine(cfg Config) engine.Server {
+// The Engine.IO servers Config.Engine selects.
+const (
+	EngineOurs    = "eio"     // ours, gateway/internal/sio/eio: the default
+	EngineZishang = "zishang" // zishang520's servers/engine/v3, for comparison
+)
+
+// engineConn is what the Socket.IO layer needs of an Engine.IO session.
+type engineConn interface {
+	ID() string
+	Query() url.Values
+	Header() http.Header
+	RemoteAddr() string
+	// Transport is "polling" or "websocket".
+	Transport() string
+	// Send queues messages together; an error means the session is gone
+	// or was just cut as slow.
+	Send(msgs ...*eio.Message) error
+	// SendUnbounded is Send past the queue bounds, for a one-off burst
+	// the client asked for (a recovery replay).
+	SendUnbounded(msgs ...*eio.Message) error
+	// Close closes the session after what is queued is written.
+	Close()
+}
+
+// engineServer is an Engine.IO server serving its endpoint.
+type engineServer interface {
+	http.Handler
+	Has(sid string) bool
+	// Refuse answers new handshakes 503 from now on (a drain); the
+	// sessions it holds keep being served.
+	Refuse()
+	Close()
+}
+
+// EngineConfig returns the Engine.IO settings that cfg implies.
+func EngineConfig(cfg Config) eio.Config {
 	cfg.defaults()
-	opts := econfig.DefaultServerOptions()
-	opts.SetPingInterval(cfg.PingInterval)
-	opts.SetPingTimeout(cfg.PingTimeout)
-	opts.SetMaxHttpBufferSize(cfg.MaxHTTPBufferSize)
-	opts.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling, engine.WebSocket))
-	var origin any = "*"
-	if !cfg.allOrigins() {
-		origin = cfg.CORSOrigins
+	return eio.Config{
+		PingInterval:  cfg.PingInterval,
+		PingTimeout:   cfg.PingTimeout,
+		MaxPayload:    cfg.MaxHTTPBufferSize,
+		CORSOrigins:   cfg.CORSOrigins,
+		SIDPrefix:     cfg.SIDPrefix,
+		MaxQueue:      cfg.MaxQueue,
+		MaxQueueBytes: cfg.MaxQueueBytes,
 	}
-	opts.SetCors(&types.Cors{Origin: origin, Credentials: true, Methods: []string{http.MethodGet, http.MethodPost}})
-	return engine.NewServer(opts)
 }
-
-// WrapEngine returns the HTTP handler of a bare Engine.IO server made by
-// NewEngine, with the same fixes as Server.Handler.
-func WrapEngine(eng engine.Server, cfg Config) http.Handler {
-	cfg.defaults()
-	return engineHandler(eng, cfg, new(atomic.Bool))
-}
-
-// Engine returns the underlying Engine.IO server (for the conformance
-// fixture's bare engine endpoint and for tests).
-func (s *Server) Engine() engine.Server { return s.eng }
 
 // Handler returns the http.Handler to mount at /socket.io/.
-func (s *Server) Handler() http.Handler {
-	return engineHandler(s.eng, s.cfg, &s.closing)
+func (s *Server) Handler() http.Handler { return s.eng }
+
+// Has reports whether the Engine.IO session sid is held by this server.
+func (s *Server) Has(sid string) bool { return s.eng.Has(sid) }
+
+// Drain refuses new sessions, then closes the connected sockets one by one
+// spread evenly over window ("server shutting down": clients reconnect,
+// through the load balancer, to another replica, and recover there). It
+// returns once no socket is left or ctx ends, with how many it closed.
+func (s *Server) Drain(ctx context.Context, window time.Duration) int {
+	s.closing.Store(true)
+	s.eng.Refuse()
+	s.mu.RLock()
+	var clients []*client
+	for _, ns := range s.nsps {
+		for _, sock := range ns.sockets {
+			clients = append(clients, sock.client)
+		}
+	}
+	s.mu.RUnlock()
+	closed := 0
+	var gap time.Duration
+	if len(clients) > 1 {
+		gap = window / time.Duration(len(clients))
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for _, c := range clients {
+		select {
+		case <-ctx.Done():
+			return closed
+		case <-t.C:
+		}
+		c.close(ReasonServerShutdown)
+		closed++
+		t.Reset(gap)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.SocketCount() > 0 {
+		select {
+		case <-ctx.Done():
+			return closed
+		case <-tick.C:
+		}
+	}
+	return closed
 }
 
 // Close disconnects every socket ("server shutting down": clients
 // reconnect, possibly to another replica) and stops accepting connections.
 func (s *Server) Close() {
-	if s.closing.Swap(true) {
-		return
-	}
-	s.eng.Close()
-	s.tasks.Wait()
+	s.closing.Store(true)
+	s.closeOnce.Do(func() {
+		s.eng.Close()
+		s.tasks.Wait()
+	})
 }
 
 // SocketCount returns the number of connected sockets in the main namespace.
@@ -229,34 +297,7 @@ func (s *Server) SocketCount() int {
 // payload is JSON-encoded once (nil means no argument). It never blocks on a
 // slow socket and returns the number of sockets the event was queued for.
 func (s *Server) Broadcast(rooms, except []string, event string, payload any) int {
-	frame, err := broadcastFrame(event, payload)
-	if err != nil {
-		s.logger.Error("broadcast: encode payload", "event", event, "err", err)
-		return 0
-	}
-	n := 0
-	for _, sock := range s.targets(rooms, except) {
-		if sock.send(frame) {
-			n++
-		}
-	}
-	return n
-}
-
-func broadcastFrame(event string, payload any) ([]byte, error) {
-	name, err := json.Marshal(event)
-	if err != nil {
-		return nil, err
-	}
-	var args []json.RawMessage
-	if payload != nil {
-		b, err := json.Marshal(payload)
-		if err != nil {
-			return nil, err
-		}
-		args = []json.RawMessage{b}
-	}
-	return encodeArray(PacketEvent, MainNamespace, noID, 0, name, args), nil
+	return s.BroadcastAt("", rooms, except, event, payload)
 }
 
 // targets snapshots the recipients under the read lock; sending happens
@@ -301,10 +342,24 @@ func inAny(sock *Socket, rooms []string) bool {
 	return false
 }
 
-// add registers a connected socket with its initial rooms.
+// add registers a connected socket with its initial rooms. A recovered
+// socket may find its former self still here (the old connection not yet
+// timed out): that one leaves every room and is closed.
 func (s *Server) add(sock *Socket, rooms ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old := sock.nsp.sockets[sock.id]; old != nil && old != sock {
+		for r := range old.rooms {
+			members := old.nsp.rooms[r]
+			delete(members, old)
+			if len(members) == 0 {
+				delete(old.nsp.rooms, r)
+			}
+		}
+		old.rooms = map[string]struct{}{}
+		old.replaced.Store(true)
+		s.async(func() { old.client.close(ReasonForcedClose) })
+	}
 	sock.nsp.sockets[sock.id] = sock
 	for _, r := range rooms {
 		s.joinLocked(sock, r)

@@ -60,6 +60,9 @@ func newTestServer(t *testing.T, cfg Config, connect ConnectFunc) *testServer {
 			return &echoSession{sock: s, gone: ts.gone}, nil
 		}
 	}
+	if strings.Contains(t.Name(), "zishang_") {
+		cfg.Engine = EngineZishang
+	}
 	ts.srv = New(cfg, connect, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", ts.srv.Handler())
@@ -339,5 +342,21 @@ func TestServerAck(t *testing.T) {
 	c.send(`430["answer"]`)
 	if a := <-got; a != `"answer"` {
 		t.Fatalf("got %q, want answer", a)
+	}
+}
+
+// TestOnZishangEngine runs the Socket.IO tests again on zishang520's
+// engine (GATEWAY_ENGINE=zishang).
+func TestOnZishangEngine(t *testing.T) {
+	for name, test := range map[string]func(*testing.T){
+		"ConnectAndEvents": TestConnectAndEvents, "BinaryEcho": TestBinaryEcho, "InvalidNamespace": TestInvalidNamespace,
+		"ConnectError": TestConnectError, "InvalidPacketsClose": TestInvalidPacketsClose,
+		"ServerDisconnectDeliversPacket": TestServerDisconnectDeliversPacket, "BroadcastRoomsUnionExcept": TestBroadcastRoomsUnionExcept,
+		"WebsocketFromForeignOriginWithAllowList": TestWebsocketFromForeignOriginWithAllowList, "SlowSocketIsCut": TestSlowSocketIsCut,
+		"ConnectTimeout": TestConnectTimeout, "ServerAck": TestServerAck,
+		"RecoveryOnTheWire": TestRecoveryOnTheWire, "RefuseRecovery": TestRefuseRecovery,
+		"RecoveryOffMeansNodeWithoutIt": TestRecoveryOffMeansNodeWithoutIt, "Drain": TestDrain,
+	} {
+		t.Run("zishang_"+name, test)
 	}
 }

@@ -11,8 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
 )
 
 // Handshake is what a client presented when its socket connected.
@@ -35,11 +34,9 @@ type Socket struct {
 
 	session Session
 
-	// writeMu keeps the frames of one packet (a binary packet and its
-	// attachments) together, and the CONNECT reply first.
-	writeMu  sync.Mutex
-	inflight atomic.Int64 // packets queued on the engine and not yet written
-	onSent   func(transports.Transport)
+	// writeMu keeps the CONNECT reply first. (The engine queues the
+	// frames of one packet, a binary packet and its attachments, at once.)
+	writeMu sync.Mutex
 
 	rooms map[string]struct{} // guarded by Server.mu
 
@@ -48,6 +45,21 @@ type Socket struct {
 	acks    map[int64]*pendingAck
 
 	gone atomic.Bool
+
+	// Recovery (recovery.go). pid and restored are set before the socket
+	// is registered and not changed after; holding, held and skipTo are
+	// guarded by writeMu.
+	pid      string
+	restored *Saved
+	since    string // the offset the saved session replays after
+	holding  bool   // queue broadcasts in held until the replay is sent
+	held     []*eio.Message
+	skipTo   string // drop broadcasts up to this offset (already seen)
+	dataMu   sync.Mutex
+	data     json.RawMessage
+	saveMu   sync.Mutex
+	tracked  atomic.Bool // saved to Recovery since connect
+	replaced atomic.Bool // a recovered socket with the same id took over
 }
 
 type pendingAck struct {
@@ -55,16 +67,8 @@ type pendingAck struct {
 	fn    func(args []json.RawMessage, err error)
 }
 
-// frame is one Engine.IO message.
-type frame struct {
-	b      []byte
-	binary bool
-}
-
 func newSocket(c *client, ns *namespace, hs Handshake) *Socket {
-	s := &Socket{id: newID(), client: c, nsp: ns, hs: hs, rooms: map[string]struct{}{}}
-	s.onSent = func(transports.Transport) { s.inflight.Add(-1) }
-	return s
+	return &Socket{id: newID(), client: c, nsp: ns, hs: hs, rooms: map[string]struct{}{}}
 }
 
 // newID returns a random 20-character id, like Node's socket ids.
@@ -85,10 +89,16 @@ func (s *Socket) Connected() bool { return !s.gone.Load() }
 
 // Join adds the socket to rooms (main-namespace rooms are what Broadcast
 // targets). Joining after the socket is gone does nothing.
-func (s *Socket) Join(rooms ...string) { s.client.srv.join(s, rooms...) }
+func (s *Socket) Join(rooms ...string) {
+	s.client.srv.join(s, rooms...)
+	s.saveState()
+}
 
 // Leave removes the socket from rooms.
-func (s *Socket) Leave(rooms ...string) { s.client.srv.leave(s, rooms...) }
+func (s *Socket) Leave(rooms ...string) {
+	s.client.srv.leave(s, rooms...)
+	s.saveState()
+}
 
 // Rooms returns the rooms the socket is in.
 func (s *Socket) Rooms() []string { return s.client.srv.roomsOf(s) }
@@ -167,43 +177,22 @@ func (s *Socket) takeAck(id int64) *pendingAck {
 }
 
 // Disconnect sends the client a DISCONNECT packet (the client then gets
-// "io server disconnect" and does not reconnect by itself), waits for it to
-// be written, and closes the connection when no other namespace uses it.
+// "io server disconnect" and does not reconnect by itself) and closes the
+// connection when no other namespace uses it; the engine closes only
+// after the DISCONNECT is written.
 func (s *Socket) Disconnect() {
 	if s.gone.Load() {
 		return
 	}
 	c := s.client
 	last := c.removeSocket(s)
-	done := make(chan struct{})
-	var once sync.Once
-	finish := func() {
-		once.Do(func() {
-			close(done)
-			if last {
-				c.closeGracefully(ReasonServerDisconnect)
-			}
-		})
-	}
 	s.writeMu.Lock()
-	s.inflight.Add(1)
-	c.conn.Send(frameReader(frame{b: encodeObject(PacketDisconnect, s.hs.Namespace, noID, nil)}), nil, func(transports.Transport) {
-		s.inflight.Add(-1)
-		// Called on the engine's write goroutine once the frame is out;
-		// close from elsewhere so its queue is not closed under it.
-		c.srv.async(finish)
-	})
+	_ = c.conn.Send(eio.TextMessage(encodeObject(PacketDisconnect, s.hs.Namespace, noID, nil)))
 	s.writeMu.Unlock()
 	s.onClose(ReasonServerDisconnect)
-	c.srv.async(func() {
-		t := time.NewTimer(c.srv.cfg.CloseGrace)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-			finish()
-		}
-	})
+	if last {
+		c.close(ReasonServerDisconnect)
+	}
 }
 
 // onPacket handles a packet for this socket (client goroutine).
@@ -241,65 +230,45 @@ func (s *Socket) onClose(reason DisconnectReason) {
 		pa.fn(nil, ErrDisconnected)
 	}
 	s.client.srv.cfg.Observer.SocketDisconnected(reason)
+	if rec := s.client.srv.cfg.Recovery; rec != nil && s.tracked.Load() {
+		s.saveMu.Lock()
+		rec.Gone(s, reason)
+		s.saveMu.Unlock()
+	}
 	if s.session != nil {
 		s.session.OnDisconnect(reason)
 	}
 }
 
+// Since returns the offset a saved session of this socket replays after
+// when the client quotes none.
+func (s *Socket) Since() string { return s.since }
+
 func (s *Socket) sendPacket(t PacketType, id int64, head json.RawMessage, args []json.RawMessage, atts [][]byte) error {
-	frames := make([]frame, 0, 1+len(atts))
-	frames = append(frames, frame{b: encodeArray(t, s.hs.Namespace, id, len(atts), head, args)})
+	msgs := make([]*eio.Message, 0, 1+len(atts))
+	msgs = append(msgs, eio.TextMessage(encodeArray(t, s.hs.Namespace, id, len(atts), head, args)))
 	for _, a := range atts {
-		frames = append(frames, frame{b: a, binary: true})
+		msgs = append(msgs, eio.BinaryMessage(a))
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if s.gone.Load() {
 		return errNotConnected
 	}
-	s.sendLocked(frames)
+	s.sendLocked(msgs...)
 	return nil
 }
 
-// send queues one pre-encoded text frame (a broadcast). It reports false
-// when the socket is gone or was just cut as slow.
-func (s *Socket) send(b []byte) bool {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.gone.Load() {
-		return false
-	}
-	return s.sendLocked([]frame{{b: b}})
-}
-
-// sendLocked queues frames on the engine without waiting for the network.
-// A socket whose queue is full is cut (asynchronously: closing runs the
-// disconnect path, which must not run under writeMu or on the caller's
-// goroutine, typically the broadcaster).
-func (s *Socket) sendLocked(frames []frame) bool {
-	if s.inflight.Load()+int64(len(frames)) > int64(s.client.srv.cfg.MaxQueue) {
+// sendLocked queues messages on the engine without waiting for the
+// network. A connection whose queue is full is cut by the engine (the
+// close reaches the sessions as DisconnectSlow, and client.onClose counts
+// the cut).
+func (s *Socket) sendLocked(msgs ...*eio.Message) bool {
+	err := s.client.conn.Send(msgs...)
+	if errors.Is(err, eio.ErrQueueFull) { // only the send that cuts it gets this
 		s.client.srv.cfg.Observer.QueueDropped()
-		if s.client.closeReason.CompareAndSwap(nil, ptr(DisconnectSlow)) {
-			s.client.srv.cfg.Observer.SlowSocketCut()
-			s.client.srv.logger.Warn("socket.io: cutting slow socket", "socket_id", s.id, "queued", s.inflight.Load())
-			s.client.srv.async(func() { s.client.conn.Close(true) })
-		}
-		return false
 	}
-	for _, f := range frames {
-		s.inflight.Add(1)
-		s.client.conn.Send(frameReader(f), nil, s.onSent)
-	}
-	return true
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func frameReader(f frame) types.BufferInterface {
-	if f.binary {
-		return types.NewBytesBuffer(f.b)
-	}
-	return types.NewStringBuffer(f.b)
+	return err == nil
 }
 
 func eventNameJSON(event string) (json.RawMessage, error) {

@@ -140,6 +140,7 @@ func (s *session) setIdentity(id Identity) {
 	if gone {
 		return
 	}
+	s.saveIdentity()
 	if prev != nil && *prev != id {
 		s.sock.Leave(routing.RoleRoom(prev.Role), routing.UserRoom(prev.UserID))
 	}
@@ -161,6 +162,7 @@ func (s *session) unregister() {
 	if prev == nil {
 		return
 	}
+	s.saveIdentity()
 	s.sock.Leave(routing.RoleRoom(prev.Role), routing.UserRoom(prev.UserID))
 	if s.h.deps.Presence != nil {
 		s.h.deps.Presence.Unregistered(s.sock.ID())

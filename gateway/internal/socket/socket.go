@@ -12,6 +12,7 @@ package socket
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -206,21 +207,71 @@ func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 	case h.cfg.RequireToken:
 		return nil, &sio.ConnectError{Message: "Authentication required: no token provided.", Data: map[string]string{"code": "NO_TOKEN"}, Reason: "no_token"}
 	}
+	var restored *Identity
+	if data, ok := s.Restored(); ok {
+		var saved savedIdentity
+		if json.Unmarshal(data, &saved) == nil && saved.mayRecover(proven) {
+			restored = saved.Registered
+			if restored != nil && proven != nil {
+				restored.Proof = proven.Proof // the same user, shown again, maybe another way
+			}
+		} else {
+			h.logger.Debug("recovery refused: credentials do not match the session", "socket_id", s.ID())
+			s.RefuseRecovery()
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := h.logger.With("socket_id", s.ID())
 	if proven != nil {
 		logger = logger.With("user_id", proven.UserID, "proof", string(proven.Proof))
 	}
-	return &session{
-		h:       h,
-		sock:    s,
-		log:     logger,
-		proven:  proven,
-		ctx:     ctx,
-		cancel:  cancel,
-		limiter: newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.deps.Now()),
-		lastLoc: map[string]time.Time{},
-	}, nil
+	sess := &session{
+		h:          h,
+		sock:       s,
+		log:        logger,
+		proven:     proven,
+		registered: restored,
+		ctx:        ctx,
+		cancel:     cancel,
+		limiter:    newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.deps.Now()),
+		lastLoc:    map[string]time.Time{},
+	}
+	sess.saveIdentity()
+	return sess, nil
+}
+
+// savedIdentity is what a recoverable session keeps of its socket's
+// identity (sio.Socket.SetData).
+type savedIdentity struct {
+	Proven     *Identity `json:"proven,omitempty"`     // by the handshake's token or cookie
+	Registered *Identity `json:"registered,omitempty"` // set by register
+}
+
+// mayRecover reports whether a reconnect proving p (nil: no proof) may
+// take over the session: a proven session needs a proof again (a token or
+// the cookie), and any proof presented must name the session's user and
+// role.
+func (v savedIdentity) mayRecover(p *Identity) bool {
+	if v.Proven != nil {
+		return p != nil && sameUser(*p, *v.Proven)
+	}
+	if p != nil && v.Registered != nil {
+		return sameUser(*p, *v.Registered)
+	}
+	return true
+}
+
+// sameUser compares identities whatever the way they were shown.
+func sameUser(a, b Identity) bool { return a.UserID == b.UserID && a.Role == b.Role }
+
+// saveIdentity stores the identity with the socket, for recovery.
+func (s *session) saveIdentity() {
+	s.mu.Lock()
+	v := savedIdentity{Proven: s.proven, Registered: s.registered}
+	s.mu.Unlock()
+	if b, err := json.Marshal(v); err == nil {
+		s.sock.SetData(b)
+	}
 }
 
 // refuse turns a proof's error into the connect_error the client sees.
@@ -262,7 +313,20 @@ func (s *session) OnConnect() {
 	if s.proven != nil {
 		proof = s.proven.Proof
 	}
-	s.log.Debug("socket connected", "proof", string(proof))
+	if s.sock.Recovered() {
+		// The restored rooms came with the session; count and announce its
+		// registration as register would have.
+		s.mu.Lock()
+		id := s.registered
+		if id != nil && !s.disconnected {
+			s.countAs(id)
+		}
+		s.mu.Unlock()
+		if id != nil && s.h.deps.Presence != nil {
+			s.h.deps.Presence.Registered(s.sock.ID(), id.UserID, id.Role, id.Proof.Proven())
+		}
+	}
+	s.log.Debug("socket connected", "proof", string(proof), "recovered", s.sock.Recovered())
 }
 
 func (s *session) OnDisconnect(reason sio.DisconnectReason) {
@@ -271,7 +335,7 @@ func (s *session) OnDisconnect(reason sio.DisconnectReason) {
 	s.disconnected = true
 	s.countAs(nil)
 	s.mu.Unlock()
-	if s.h.deps.Presence != nil {
+	if s.h.deps.Presence != nil && !s.sock.Replaced() {
 		s.h.deps.Presence.Unregistered(s.sock.ID())
 	}
 	s.log.Debug("socket disconnected", "reason", string(reason))

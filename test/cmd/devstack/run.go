@@ -198,6 +198,9 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 			return nil, err
 		}
 		env = infra.MergeEnv(common, env, map[string]string{"PORT": infra.Port(addr)})
+		if _, gateway := env["GATEWAY_ID"]; gateway {
+			env["GATEWAY_INTERNAL_URL"] = "http://" + addr // replicas forward sessions to each other here
+		}
 		ch, err := startChild(name, bin, nil, c.Root, env, out)
 		if err != nil {
 			return nil, err
@@ -225,7 +228,14 @@ func runStack(ctx context.Context, getenv func(string) string, stdout, stderr io
 	var gatewayURLs []string
 	for i, p := range c.GatewayPorts {
 		id := "g" + strconv.Itoa(i+1)
-		gw, err := startService(id, bins["gateway"], p, map[string]string{"GATEWAY_ID": id, "ORDERAPI_URL": api.url})
+		gwEnv := map[string]string{"GATEWAY_ID": id, "ORDERAPI_URL": api.url}
+		// A quick drain unless asked otherwise: the children get 10s to stop.
+		for k, v := range map[string]string{"GATEWAY_DRAIN_DELAY": "1s", "GATEWAY_DRAIN_WINDOW": "3s"} {
+			if _, set := os.LookupEnv(k); !set {
+				gwEnv[k] = v
+			}
+		}
+		gw, err := startService(id, bins["gateway"], p, gwEnv)
 		if err != nil {
 			return err
 		}

@@ -111,6 +111,16 @@ func TestRunServesAndStopsCleanly(t *testing.T) {
 		s.WaitConnect(t)
 		s.Disconnect()
 	}
+	// Connection state recovery works on the embedded miniredis too: a
+	// client whose transport is cut comes back with its session.
+	s := d.Connect(t, front, jsclient.Options{Transports: jsclient.WebSocketOnly})
+	first := s.WaitConnect(t)
+	s.CutTransport(500 * time.Millisecond)
+	s.WaitDisconnect(t)
+	if again := s.WaitConnect(t); !again.Recovered || again.SID != first.SID {
+		t.Errorf("after a cut transport: %+v, want recovered with sid %s", again, first.SID)
+	}
+	s.Disconnect()
 
 	cancel()
 	select {
