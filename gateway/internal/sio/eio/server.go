@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
@@ -122,9 +123,21 @@ func (s *Server) Close() {
 		}
 		s.closers.wait()
 		s.writers.stop()
-		s.nb.Stop()
+		// nbio v1.6.8 can miss a Stop that follows Start closely (each
+		// poller clears its shutdown flag when its loop begins), so the
+		// wait is bounded: a stuck poller must not hang shutdown.
+		stopped := make(chan struct{})
+		go func() { s.nb.Stop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(pollerStopTimeout):
+			s.logger.Warn("engine.io: pollers did not stop in time; leaving them")
+		}
 	})
 }
+
+// pollerStopTimeout bounds Close's wait for nbio's pollers.
+const pollerStopTimeout = 3 * time.Second
 
 func (s *Server) get(sid string) *Conn {
 	s.mu.RLock()
