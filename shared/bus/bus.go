@@ -144,77 +144,16 @@ func (b *Bus) idsChannel() string { return b.cfg.Channel + ":ids" }
 // receive loop.
 type Handler func(msg []byte)
 
-// Subscribe calls h for every message until ctx ends, reconnecting with
-// backoff when the link breaks and replaying the log after a reconnect. It
-// returns nil when ctx is cancelled.
+// Subscribe calls h for every message until ctx ends: Follow without the
+// log ids, so both receive through the same loop (reconnect with backoff,
+// replay of the log after a reconnect). It returns nil when ctx is
+// cancelled.
 func (b *Bus) Subscribe(ctx context.Context, h Handler) error {
-	backoff := b.cfg.MinBackoff
-	var lostAt time.Time // zero until the first break
-	for ctx.Err() == nil {
-		ps := b.rdb.Subscribe(ctx, b.cfg.Channel)
-		if _, err := ps.Receive(ctx); err != nil {
-			_ = ps.Close()
-			if ctx.Err() != nil {
-				break
-			}
-			if lostAt.IsZero() {
-				lostAt = time.Now()
-			}
-			b.logger.Warn("event bus: subscribe failed, retrying", "channel", b.cfg.Channel, "retry_in", backoff.String(), "err", err)
-			if !sleep(ctx, backoff) {
-				break
-			}
-			backoff = min(backoff*2, b.cfg.MaxBackoff)
-			continue
+	return b.Follow(ctx, func(_ string, msg []byte) {
+		if msg != nil { // nil: Follow's starting position, not a message
+			h(msg)
 		}
-		backoff = b.cfg.MinBackoff
-		if lostAt.IsZero() {
-			b.logger.Info("event bus: subscribed", "channel", b.cfg.Channel)
-		} else {
-			n, err := b.replay(ctx, lostAt.Add(-b.cfg.ReplaySpan), h)
-			b.logger.Info("event bus: resubscribed", "channel", b.cfg.Channel, "replayed", n, "replay_err", errString(err))
-		}
-		lostAt = time.Time{}
-		// go-redis blocks in ReceiveMessage without watching ctx; closing
-		// the PubSub is what ends the read when ctx is cancelled.
-		unwatch := context.AfterFunc(ctx, func() { _ = ps.Close() })
-		for {
-			msg, err := ps.ReceiveMessage(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					lostAt = time.Now()
-					b.logger.Warn("event bus: connection lost, resubscribing", "channel", b.cfg.Channel, "err", err)
-				}
-				break
-			}
-			h([]byte(msg.Payload))
-		}
-		unwatch()
-		_ = ps.Close()
-	}
-	return nil
-}
-
-// replay feeds h every logged message added since `since`.
-func (b *Bus) replay(ctx context.Context, since time.Time, h Handler) (int, error) {
-	start := strconv.FormatInt(since.UnixMilli(), 10)
-	n := 0
-	for {
-		msgs, err := b.rdb.XRangeN(ctx, b.logKey(), start, "+", 500).Result()
-		if err != nil {
-			return n, err
-		}
-		for _, m := range msgs {
-			if s, ok := m.Values["e"].(string); ok {
-				h([]byte(s))
-				n++
-			}
-		}
-		if len(msgs) < 500 {
-			return n, nil
-		}
-		start = "(" + msgs[len(msgs)-1].ID
-	}
+	})
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -246,11 +185,10 @@ type StreamHandler func(id string, msg []byte)
 // handing the envelope on without one.
 const unpairedWait = 200 * time.Millisecond
 
-// Follow is Subscribe with log ids: it receives every envelope as it is
-// published, in log order, each with its id, which is what clients
-// recovering a session quote back. After a broken link it resubscribes
-// and replays the log from ReplaySpan before the break, like Subscribe
-// (consumers deduplicate). It returns nil when ctx is cancelled.
+// Follow receives every envelope as it is published, in log order, each
+// with its id, which is what clients recovering a session quote back.
+// After a broken link it resubscribes and replays the log from ReplaySpan
+// before the break (consumers deduplicate). It returns nil when ctx is cancelled.
 func (b *Bus) Follow(ctx context.Context, h StreamHandler) error {
 	backoff := b.cfg.MinBackoff
 	var lostAt time.Time
@@ -283,7 +221,7 @@ func (b *Bus) Follow(ctx context.Context, h StreamHandler) error {
 		}
 		backoff = b.cfg.MinBackoff
 		if !lostAt.IsZero() {
-			n, err := b.replayIDs(ctx, lostAt.Add(-b.cfg.ReplaySpan), h)
+			n, err := b.replay(ctx, lostAt.Add(-b.cfg.ReplaySpan), h)
 			b.logger.Info("event bus: resubscribed", "channel", b.cfg.Channel, "replayed", n, "replay_err", errString(err))
 			lostAt = time.Time{}
 		}
@@ -339,8 +277,8 @@ func confirm(ctx context.Context, ps *redis.PubSub, n int) error {
 	return nil
 }
 
-// replayIDs feeds h every logged message added since `since`, with its id.
-func (b *Bus) replayIDs(ctx context.Context, since time.Time, h StreamHandler) (int, error) {
+// replay feeds h every logged message added since `since`, with its id.
+func (b *Bus) replay(ctx context.Context, since time.Time, h StreamHandler) (int, error) {
 	after := strconv.FormatInt(since.UnixMilli(), 10) // everything from that millisecond on
 	n := 0
 	for {
