@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
+	"github.com/friendspizzahut/platform/gateway/internal/tasks"
 )
 
 // RoomAll is the room every socket of the main namespace joins on connect,
@@ -145,7 +146,7 @@ type Server struct {
 
 	closing   atomic.Bool
 	closeOnce sync.Once
-	tasks     sync.WaitGroup // asynchronous closes
+	tasks     tasks.Group // asynchronous closes
 }
 
 // namespace holds the connected sockets of one namespace and their rooms.
@@ -447,13 +448,7 @@ func (s *Server) namespace(name string) *namespace {
 }
 
 // async runs f on a goroutine the server waits for in Close.
-func (s *Server) async(f func()) {
-	s.tasks.Add(1)
-	go func() {
-		defer s.tasks.Done()
-		f()
-	}()
-}
+func (s *Server) async(f func()) { s.tasks.Go(f) }
 
 // errNotConnected is returned by emits on a socket that is gone.
 var errNotConnected = errors.New("socket is not connected")

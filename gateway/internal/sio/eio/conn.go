@@ -242,11 +242,7 @@ func (c *Conn) terminate(reason string, pollReply []byte) {
 		upg.shutdown()
 	}
 	if c.h != nil {
-		c.srv.closers.add(1)
-		go func() {
-			defer c.srv.closers.add(-1)
-			c.h.OnClose(reason)
-		}()
+		c.srv.closers.Go(func() { c.h.OnClose(reason) })
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
+
+	"github.com/friendspizzahut/platform/gateway/internal/tasks"
 )
 
 // quietNBIO: nbio logs to stdout through a process-wide logger; its
@@ -56,7 +58,7 @@ type Server struct {
 	closing atomic.Bool
 	nb      *nbio.Engine
 	writers *writers
-	closers pending // OnClose calls running
+	closers tasks.Group // OnClose calls running
 	stop    sync.Once
 }
 
@@ -121,7 +123,7 @@ func (s *Server) Close() {
 		for _, c := range all {
 			c.terminate(ReasonServerClose, msgClose.Packet())
 		}
-		s.closers.wait()
+		s.closers.Wait()
 		s.writers.stop()
 		// nbio v1.6.8 can miss a Stop that follows Start closely (each
 		// poller clears its shutdown flag when its loop begins), so the
@@ -333,34 +335,6 @@ func (s *Server) originAllowed(origin string) bool {
 }
 
 var errHijack = errors.New("engine.io: connection cannot be hijacked")
-
-// pending counts running calls; unlike a WaitGroup it may be added to
-// while someone waits (sessions keep closing during Close).
-type pending struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	n    int
-}
-
-func (p *pending) add(d int) {
-	p.mu.Lock()
-	p.n += d
-	if p.n == 0 && p.cond != nil {
-		p.cond.Broadcast()
-	}
-	p.mu.Unlock()
-}
-
-func (p *pending) wait() {
-	p.mu.Lock()
-	if p.cond == nil {
-		p.cond = sync.NewCond(&p.mu)
-	}
-	for p.n > 0 {
-		p.cond.Wait()
-	}
-	p.mu.Unlock()
-}
 
 // handshakeOnly are request headers of the websocket handshake itself,
 // of no use once the session is open.
