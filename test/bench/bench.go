@@ -41,8 +41,10 @@ type Config struct {
 	Concurrency int // handshakes in flight during a connect ramp, default 100
 
 	SlowBroadcasts  int           // broadcasts at 1/s, default 5
-	SatRate         float64       // broadcasts/s of the saturation scenario, default 5
-	SatDuration     time.Duration // default 6s
+	SteadyRate      float64       // broadcasts/s of the steady scenario (issue 9's 10 k × 5/s row), default 5
+	SteadyFor       time.Duration // default 6s
+	SatRate         float64       // broadcasts/s offered at saturation, above what either gateway delivers, default 40
+	SatDuration     time.Duration // default 3s
 	TargetedRate    float64       // order events + notifications per second, default 2000
 	TargetedFor     time.Duration // default 5s
 	LocationFor     time.Duration // location relay (every agent at 1 Hz), default 5s
@@ -86,8 +88,10 @@ func (c *Config) defaults() {
 	c.Agents = max(1, min(c.Agents, c.Sockets/10))
 	def(&c.Concurrency, 100)
 	def(&c.SlowBroadcasts, 5)
-	defF(&c.SatRate, 5)
-	defD(&c.SatDuration, 6*time.Second)
+	defF(&c.SteadyRate, 5)
+	defD(&c.SteadyFor, 6*time.Second)
+	defF(&c.SatRate, 40)
+	defD(&c.SatDuration, 3*time.Second)
 	defF(&c.TargetedRate, 2000)
 	defD(&c.TargetedFor, 5*time.Second)
 	defD(&c.LocationFor, 5*time.Second)
@@ -122,7 +126,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("unknown side %q (node or ours)", s))
 		}
 	}
-	for _, r := range []float64{c.SatRate, c.TargetedRate, c.PinnedRate} {
+	for _, r := range []float64{c.SteadyRate, c.SatRate, c.TargetedRate, c.PinnedRate} {
 		if r < 0 || r > 1e6 {
 			errs = append(errs, fmt.Errorf("rate %v out of range", r))
 		}
@@ -179,7 +183,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 
 	res := &Results{
 		Started: time.Now().UTC(), CPUs: runtime.NumCPU(), LoadAvg: loadAvg(),
-		Sockets: cfg.Sockets, IdleMax: cfg.IdleMax, Admins: cfg.Admins, Agents: cfg.Agents,
+		Sockets: cfg.Sockets, IdleMax: cfg.IdleMax, Admins: cfg.Admins, Agents: cfg.Agents, SteadyRate: cfg.SteadyRate,
 		WorkDir: cfg.WorkDir,
 	}
 	res.Notes = append(res.Notes,

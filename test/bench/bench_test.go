@@ -21,7 +21,7 @@ func TestTinyBench(t *testing.T) {
 	var log strings.Builder
 	res, err := Run(context.Background(), Config{
 		Sockets: 50, IdleMax: -1, Admins: 2, Agents: 5, Concurrency: 10,
-		SlowBroadcasts: 2, SatRate: 20, SatDuration: time.Second,
+		SlowBroadcasts: 2, SteadyRate: 5, SteadyFor: time.Second, SatRate: 20, SatDuration: time.Second,
 		TargetedRate: 200, TargetedFor: time.Second, LocationFor: 2 * time.Second,
 		NoPinned: true, Drain: true, DrainRate: 5, DrainFor: 4 * time.Second,
 		IdleSettle: 200 * time.Millisecond, Quiet: 10 * time.Second,
@@ -35,7 +35,7 @@ func TestTinyBench(t *testing.T) {
 	t.Logf("\n%s", table.String())
 
 	for _, side := range []string{SideNode, SideOurs} {
-		for _, name := range []string{ScConnect, ScIdle, ScBroadcast, ScTargeted, ScLocation, ScSat} {
+		for _, name := range []string{ScConnect, ScIdle, ScBroadcast, ScTargeted, ScLocation, ScSteady, ScSat} {
 			s, ok := res.Find(name, side)
 			if !ok {
 				t.Errorf("%s %s: missing", side, name)

@@ -21,6 +21,7 @@ type Results struct {
 	IdleMax    int        `json:"idleMax"`
 	Admins     int        `json:"admins"`
 	Agents     int        `json:"agents"`
+	SteadyRate float64    `json:"steadyRate"`
 	WorkDir    string     `json:"workDir"`
 	Notes      []string   `json:"notes"`
 	Lookups    []Lookups  `json:"directoryLookups"`
@@ -97,8 +98,11 @@ func (s Scenario) summary() string {
 		fmt.Fprintf(&b, ", %.1f KB/conn (RSS %.0f → %.0f MB)", s.MemPerConnKB, s.RSSBaseMB, s.RSSMB)
 	}
 	if s.Published > 0 {
-		fmt.Fprintf(&b, ", %d published, %d/%d delivered, %.0f/s, %.1f µs CPU/delivery, p50 %.1f ms p99 %.1f ms",
-			s.Published, s.Delivered, s.Expected, s.DeliveriesPerSec, s.CPUPerDeliveryUs, s.P50Ms, s.P99Ms)
+		fmt.Fprintf(&b, ", %d published, %d/%d delivered, %.0f/s", s.Published, s.Delivered, s.Expected, s.DeliveriesPerSec)
+		if s.CPUPerDeliveryUs > 0 {
+			fmt.Fprintf(&b, ", %.1f µs CPU/delivery", s.CPUPerDeliveryUs)
+		}
+		fmt.Fprintf(&b, ", p50 %.1f ms p99 %.1f ms", s.P50Ms, s.P99Ms)
 	}
 	fmt.Fprintf(&b, "; failed %d, dropped %d, lost %d, dup %d, misrouted %d, late %d", s.Failed, s.Dropped, s.Lost, s.Duplicated, s.Misrouted, s.Late)
 	if s.Pending > 0 {
@@ -143,6 +147,7 @@ type row struct {
 
 func rows(r *Results) []row {
 	idleMax := fmt.Sprintf("memory per idle websocket at %d", r.IdleMax)
+	steady := fmt.Sprintf("broadcast %g/s", r.SteadyRate)
 	return []row{
 		{"CPU per handshake (connect + register)", ScConnect, func(s Scenario) float64 { return s.CPUPerHandshakeMs }, "ms", 3},
 		{"handshakes/s during the ramp", ScConnect, func(s Scenario) float64 { return s.HandshakesPerSec }, "/s", 0},
@@ -151,6 +156,10 @@ func rows(r *Results) []row {
 		{"broadcast 1/s: CPU per delivery", ScBroadcast, func(s Scenario) float64 { return s.CPUPerDeliveryUs }, "µs", 1},
 		{"broadcast 1/s: latency p50", ScBroadcast, func(s Scenario) float64 { return s.P50Ms }, "ms", 1},
 		{"broadcast 1/s: latency p99", ScBroadcast, func(s Scenario) float64 { return s.P99Ms }, "ms", 1},
+		{steady + ": CPU per delivery", ScSteady, func(s Scenario) float64 { return s.CPUPerDeliveryUs }, "µs", 1},
+		{steady + ": deliveries/s", ScSteady, func(s Scenario) float64 { return s.DeliveriesPerSec }, "/s", 0},
+		{steady + ": latency p50", ScSteady, func(s Scenario) float64 { return s.P50Ms }, "ms", 1},
+		{steady + ": latency p99", ScSteady, func(s Scenario) float64 { return s.P99Ms }, "ms", 1},
 		{"broadcast saturation: CPU per delivery", ScSat, func(s Scenario) float64 { return s.CPUPerDeliveryUs }, "µs", 1},
 		{"broadcast saturation: deliveries/s", ScSat, func(s Scenario) float64 { return s.DeliveriesPerSec }, "/s", 0},
 		{"broadcast saturation: latency p50", ScSat, func(s Scenario) float64 { return s.P50Ms }, "ms", 1},
