@@ -43,8 +43,8 @@ type Config struct {
 	SlowBroadcasts  int           // broadcasts at 1/s, default 5
 	SteadyRate      float64       // broadcasts/s of the steady scenario (issue 9's 10 k × 5/s row), default 5
 	SteadyFor       time.Duration // default 6s
-	SatRate         float64       // broadcasts/s offered at saturation, above what either gateway delivers, default 40
-	SatDuration     time.Duration // default 3s
+	SatRate         float64       // broadcasts/s offered at saturation, above what either gateway delivers, default 100
+	SatDuration     time.Duration // default 2s
 	TargetedRate    float64       // order events + notifications per second, default 2000
 	TargetedFor     time.Duration // default 5s
 	LocationFor     time.Duration // location relay (every agent at 1 Hz), default 5s
@@ -90,8 +90,8 @@ func (c *Config) defaults() {
 	def(&c.SlowBroadcasts, 5)
 	defF(&c.SteadyRate, 5)
 	defD(&c.SteadyFor, 6*time.Second)
-	defF(&c.SatRate, 40)
-	defD(&c.SatDuration, 3*time.Second)
+	defF(&c.SatRate, 100)
+	defD(&c.SatDuration, 2*time.Second)
 	defF(&c.TargetedRate, 2000)
 	defD(&c.TargetedFor, 5*time.Second)
 	defD(&c.LocationFor, 5*time.Second)
