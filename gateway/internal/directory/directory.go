@@ -30,6 +30,7 @@ type User struct {
 	Role       string `json:"role"`
 	IsActive   bool   `json:"isActive"`
 	IsApproved bool   `json:"isApproved"`
+	IsRejected bool   `json:"isRejected"` // an agent whose application an admin rejected
 }
 
 // Parties is GET /internal/v1/orders/{id}/parties. DeliveryAgentID is ""

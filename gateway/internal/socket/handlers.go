@@ -109,6 +109,8 @@ func (s *session) register(ctx context.Context, in RegisterInput) (Identity, err
 		return Identity{}, apperr.Forbiddenf("Your account has changed since you signed in. Please sign in again.")
 	case u.Role != claim.Role:
 		return Identity{}, apperr.Forbiddenf("User is not registered as %s. Sign in with %s account.", claim.Role, article(claim.Role))
+	case u.Role == auth.RoleDelivery && u.IsRejected:
+		return Identity{}, apperr.Forbiddenf("Your delivery partner application has been rejected, so there are no live updates for this account.")
 	case u.Role == auth.RoleDelivery && !u.IsApproved:
 		return Identity{}, apperr.Forbiddenf("Your account is pending admin approval. Live updates start once an admin approves it.")
 	case !u.IsActive:

@@ -120,6 +120,7 @@ const (
 	adminID    = "a00000000000000000000001"
 	agentID    = "d00000000000000000000001"
 	pendingID  = "d00000000000000000000002"
+	rejectedID = "d00000000000000000000003"
 	inactiveID = "c00000000000000000000003"
 	orderID    = "o00000000000000000000001"
 )
@@ -147,6 +148,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 				adminID:                    {ID: adminID, Role: auth.RoleAdmin, IsActive: true},
 				agentID:                    {ID: agentID, Name: "Dev", Role: auth.RoleDelivery, IsActive: true, IsApproved: true},
 				pendingID:                  {ID: pendingID, Role: auth.RoleDelivery, IsActive: true},
+				rejectedID:                 {ID: rejectedID, Role: auth.RoleDelivery, IsActive: true, IsRejected: true},
 				inactiveID:                 {ID: inactiveID, Role: auth.RoleCustomer},
 				"d00000000000000000000009": {ID: "d00000000000000000000009", Role: auth.RoleDelivery, IsActive: true, IsApproved: true},
 			},
@@ -353,6 +355,7 @@ func TestRegisterWithoutToken(t *testing.T) {
 		{"customer claims agent", customerID, "delivery", false, "User is not registered as delivery. Sign in with a delivery account."},
 		{"inactive", inactiveID, "customer", false, "Your account has been deactivated. Please contact support."},
 		{"pending agent", pendingID, "delivery", false, "Your account is pending admin approval. Live updates start once an admin approves it."},
+		{"rejected agent", rejectedID, "delivery", false, "Your delivery partner application has been rejected, so there are no live updates for this account."},
 		{"bogus role", customerID, "root", false, "role must be customer, admin or delivery"},
 		{"missing user id", "", "admin", false, "userId is required"},
 	}

@@ -37,7 +37,7 @@ func internalError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // handleInternalUser: GET /internal/v1/users/{id} → {id, name, email, role,
-// isActive, isApproved}.
+// isActive, isApproved, isRejected}.
 func handleInternalUser(users *store.Users) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "id")
@@ -56,7 +56,7 @@ func handleInternalUser(users *store.Users) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": u.ID.Hex(), "name": u.Name, "email": u.Email, "role": u.Role,
-			"isActive": u.IsActive, "isApproved": approved,
+			"isActive": u.IsActive, "isApproved": approved, "isRejected": u.Role == auth.RoleDelivery && u.IsRejected,
 		})
 	})
 }

@@ -22,6 +22,7 @@ func TestInternalAPI(t *testing.T) {
 	pizza, _, _ := e.mustMenu()
 	cust, custTok := e.mustUser(auth.RoleCustomer)
 	agent, _ := e.mustUser(auth.RoleDelivery, func(u *store.User) { u.IsApproved = false })
+	rejected, _ := e.mustUser(auth.RoleDelivery, func(u *store.User) { u.IsApproved, u.IsRejected = false, true })
 	orderID := e.mustOrder(custTok, pizza)
 	tok := []string{"X-Internal-Token", "internal-token"}
 
@@ -41,7 +42,12 @@ func TestInternalAPI(t *testing.T) {
 			}
 		}},
 		{"unapproved agent", "/internal/v1/users/" + agent.ID.Hex(), tok, 200, func(t *testing.T, r resp) {
-			if r.body["role"] != "delivery" || r.body["isApproved"] != false {
+			if r.body["role"] != "delivery" || r.body["isApproved"] != false || r.body["isRejected"] != false {
+				t.Fatalf("got %s", r)
+			}
+		}},
+		{"rejected agent", "/internal/v1/users/" + rejected.ID.Hex(), tok, 200, func(t *testing.T, r resp) {
+			if r.body["role"] != "delivery" || r.body["isApproved"] != false || r.body["isRejected"] != true {
 				t.Fatalf("got %s", r)
 			}
 		}},

@@ -147,7 +147,7 @@ var apiDocs = map[string]apiDoc{
 	"GET /api/v1/orders/track/{}":                 {Summary: "Track an order by its number"},
 
 	// Internal API of the gateway.
-	"GET /internal/v1/users/{}":          {Summary: "Identity of a user for the gateway: {id, name, email, role, isActive, isApproved}"},
+	"GET /internal/v1/users/{}":          {Summary: "Identity of a user for the gateway: {id, name, email, role, isActive, isApproved, isRejected}"},
 	"GET /internal/v1/orders/{}/parties": {Summary: "Parties of an order for the gateway: {orderId, orderNumber, customerId, deliveryAgentId, deliveryAgentName, status}"},
 }
 
