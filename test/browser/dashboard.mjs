@@ -269,6 +269,9 @@ async function main() {
     await expectVisible(page.getByTestId('order-table'), 'order board', 5000);
     await expectVisible(page.locator('[data-testid=connection][data-state=connected]'), 'connection indicator "connected"', 10000);
     await expectVisible(page.locator(`[data-testid=agent][data-agent-id="${agent.id}"][data-status=online]`), `agent ${agent.id} shown online`, 5000);
+    // The orders arrive by their own request, maybe after the agents'.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=order-row]').length >= 4, null, { timeout: 5000 })
+      .catch(() => {});
     const rows = await page.getByTestId('order-row').count();
     if (rows < 4) throw new StepError(`order rows after login: got ${rows}, want at least the 4 orders placed in setup`);
   });
