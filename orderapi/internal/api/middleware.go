@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/friendspizzahut/platform/orderapi/internal/metrics"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/apperr"
 	"github.com/friendspizzahut/platform/shared/auth"
@@ -86,9 +87,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests gives each request an id and a logger carrying it, and writes
-// one access line per request.
-func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
+// logRequests gives each request an id and a logger carrying it, writes
+// one access line per request and records it in m (which may be nil).
+func logRequests(logger *slog.Logger, m *metrics.API) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -97,6 +98,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 			ri := &reqInfo{logger: logger.With("request_id", id)}
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), reqInfoKey, ri)))
+			m.ObserveRequest(r, rec.status, time.Since(start))
 			level := slog.LevelInfo
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/health" || r.URL.Path == "/metrics" {
 				level = slog.LevelDebug // probes and scrapes would drown everything else

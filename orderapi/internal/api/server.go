@@ -83,7 +83,7 @@ func NewServer(d Deps) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(d.Metrics.Middleware, logRequests(d.Logger), recoverPanics, limitBody(d.MaxBodyBytes, uploadBodyLimit),
+	r.Use(logRequests(d.Logger, d.Metrics), recoverPanics, limitBody(d.MaxBodyBytes, uploadBodyLimit),
 		rateLimit(d.RateLimit, d.Signer, d.Now, d.Metrics.RateLimited))
 	r.NotFound(notFoundRoute)
 	r.MethodNotAllowed(notFoundRoute) // Express answers an unknown method with the same 404

@@ -134,32 +134,27 @@ func (m *API) Handler() http.Handler {
 // Registry returns the registry, for tests.
 func (m *API) Registry() *prometheus.Registry { return m.reg }
 
-// Middleware counts and times every request by the chi route pattern that
-// served it. Use it on the chi router, outermost, so it sees the final
-// status (429s and recovered panics included).
-func (m *API) Middleware(next http.Handler) http.Handler {
+// ObserveRequest counts and times a served request by the chi route
+// pattern that served it; call it once the final status is known (429s
+// and recovered panics included). A status of 0 means nothing was written:
+// net/http answers 200.
+func (m *API) ObserveRequest(r *http.Request, status int, took time.Duration) {
 	if m == nil {
-		return next
+		return
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		route := unmatched
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		method := methodLabel(r.Method)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
-		if route == LoginRoute && status == http.StatusUnauthorized {
-			m.loginFailures.Inc()
-		}
-	})
+	route := unmatched
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		route = rc.RoutePattern()
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	method := methodLabel(r.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(took.Seconds())
+	if route == LoginRoute && status == http.StatusUnauthorized {
+		m.loginFailures.Inc()
+	}
 }
 
 // RateLimited counts a request refused by limiter (one of the Limiter
@@ -297,25 +292,3 @@ func methodLabel(m string) string {
 	}
 	return other
 }
-
-// recorder remembers the status of a response.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"go.mongodb.org/mongo-driver/bson"
 	mevent "go.mongodb.org/mongo-driver/event"
 
@@ -28,7 +29,13 @@ func TestHTTPByRoutePattern(t *testing.T) {
 	t.Parallel()
 	m := New(Config{})
 	r := chi.NewRouter()
-	r.Use(m.Middleware)
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			m.ObserveRequest(r, ww.Status(), time.Millisecond)
+		})
+	})
 	r.Get("/api/v1/orders/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	r.Post(LoginRoute, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
 	srv := httptest.NewServer(r)
