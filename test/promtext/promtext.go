@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -25,6 +26,14 @@ type Labels map[string]string
 
 // Sample is a parsed scrape.
 type Sample map[string]*dto.MetricFamily
+
+// ScrapeHandler serves h on a test server for one Scrape.
+func ScrapeHandler(tb testing.TB, h http.Handler) Sample {
+	tb.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	return Scrape(tb, srv.URL)
+}
 
 // Scrape GETs url and parses it, failing the test on a transport error, a
 // status other than 200, a content type other than the text format, or a

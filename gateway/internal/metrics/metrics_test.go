@@ -1,20 +1,12 @@
 package metrics
 
 import (
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/friendspizzahut/platform/gateway/internal/sio"
 	"github.com/friendspizzahut/platform/test/promtext"
 )
-
-func scrape(t *testing.T, g *Gateway) promtext.Sample {
-	t.Helper()
-	srv := httptest.NewServer(g.Handler())
-	t.Cleanup(srv.Close)
-	return promtext.Scrape(t, srv.URL)
-}
 
 func TestSeries(t *testing.T) {
 	t.Parallel()
@@ -50,7 +42,7 @@ func TestSeries(t *testing.T) {
 	g.RecoveryAttempted()
 	g.Recovered()
 
-	s := scrape(t, g)
+	s := promtext.ScrapeHandler(t, g.Handler())
 	for _, tc := range []struct {
 		name   string
 		labels promtext.Labels
@@ -101,7 +93,7 @@ func TestSeries(t *testing.T) {
 	// not make a counter decrease; readiness is read at each scrape.
 	bus = BusStats{Received: 9, Invalid: 2, Duplicate: 3}
 	ready = false
-	s = scrape(t, g)
+	s = promtext.ScrapeHandler(t, g.Handler())
 	if got := s.Value(t, "fph_gateway_bus_messages_total", promtext.Labels{"result": "ok"}); got != 5 {
 		t.Errorf("bus ok went from 5 to %v", got)
 	}
@@ -116,7 +108,7 @@ func TestOwnRegistry(t *testing.T) {
 	t.Parallel()
 	a, b := New(Config{}), New(Config{})
 	a.SocketConnected()
-	if got := scrape(t, b).Value(t, "fph_gateway_connects_total", nil); got != 0 {
+	if got := promtext.ScrapeHandler(t, b.Handler()).Value(t, "fph_gateway_connects_total", nil); got != 0 {
 		t.Fatalf("b's connects = %v after a connect on a, want 0", got)
 	}
 }

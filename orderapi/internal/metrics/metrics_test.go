@@ -18,13 +18,6 @@ import (
 	"github.com/friendspizzahut/platform/test/promtext"
 )
 
-func scrape(t *testing.T, m *API) promtext.Sample {
-	t.Helper()
-	srv := httptest.NewServer(m.Handler())
-	t.Cleanup(srv.Close)
-	return promtext.Scrape(t, srv.URL)
-}
-
 func TestHTTPByRoutePattern(t *testing.T) {
 	t.Parallel()
 	m := New(Config{})
@@ -57,7 +50,7 @@ func TestHTTPByRoutePattern(t *testing.T) {
 	do("POST", LoginRoute)
 	do("POST", LoginRoute)
 
-	s := scrape(t, m)
+	s := promtext.ScrapeHandler(t, m.Handler())
 	for _, tc := range []struct {
 		name   string
 		labels promtext.Labels
@@ -130,7 +123,7 @@ func TestRelayLimitsAndStore(t *testing.T) {
 		return 3, time.Unix(1000, 0), pendingErr
 	}, time.Second, func() time.Time { return time.Unix(1042, 0) }, func(error) {})
 
-	s := scrape(t, m)
+	s := promtext.ScrapeHandler(t, m.Handler())
 	for _, tc := range []struct {
 		name   string
 		labels promtext.Labels
@@ -156,7 +149,7 @@ func TestRelayLimitsAndStore(t *testing.T) {
 	}
 
 	pendingErr = errors.New("mongo down")
-	if s := scrape(t, m); s.Has("fph_outbox_pending") || !s.Has("fph_login_failures_total") {
+	if s := promtext.ScrapeHandler(t, m.Handler()); s.Has("fph_outbox_pending") || !s.Has("fph_login_failures_total") {
 		t.Error("a failed outbox read must drop only the outbox series")
 	}
 }
