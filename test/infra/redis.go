@@ -87,24 +87,18 @@ func (r *Redis) Restart(tb testing.TB) {
 
 // Stop terminates the server (SIGTERM, then SIGKILL after 5s) and waits for
 // it to exit. Stopping a stopped server does nothing.
-func (r *Redis) Stop() {
-	r.mu.Lock()
-	cmd, done := r.cmd, r.done
-	r.cmd = nil
-	r.mu.Unlock()
-	if cmd != nil {
-		StopProcess(cmd, done, syscall.SIGTERM, 5*time.Second)
-	}
-}
+func (r *Redis) Stop() { r.signal(syscall.SIGTERM) }
 
 // Kill SIGKILLs the server, as a crash would, and waits for it to exit.
-func (r *Redis) Kill() {
+func (r *Redis) Kill() { r.signal(syscall.SIGKILL) }
+
+func (r *Redis) signal(sig syscall.Signal) {
 	r.mu.Lock()
 	cmd, done := r.cmd, r.done
 	r.cmd = nil
 	r.mu.Unlock()
 	if cmd != nil {
-		StopProcess(cmd, done, syscall.SIGKILL, 5*time.Second)
+		StopProcess(cmd, done, sig, 5*time.Second)
 	}
 }
 
