@@ -217,32 +217,3 @@ func pin(pid int, cpus string) error {
 	}
 	return nil
 }
-
-// redisPID finds the pid of our child redis-server listening on addr
-// (infra.Redis does not expose it; redis rewrites its command line to
-// "redis-server host:port", hence the match on the port).
-func redisPID(addr string) int {
-	port := infra.Port(addr)
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		f := strings.Fields(s[i+1:])
-		if i < 0 || len(f) < 2 || !strings.Contains(s[:i], "redis-server") || f[1] != strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if strings.Contains(string(cmdline), ":"+port) || strings.Contains(string(cmdline), "\x00"+port+"\x00") {
-			return pid
-		}
-	}
-	return 0
-}

@@ -416,26 +416,25 @@ func (s *sideRun) pinned() Scenario {
 		return Scenario{Name: ScPinned, Note: "not run: needs 2 CPUs"}
 	}
 	all := "0-" + strconv.Itoa(runtime.NumCPU()-1)
-	rpid := redisPID(s.g.redis.Addr())
-	pins := []struct {
+	rpid := s.g.redis.PID()
+	var pinned []int
+	defer func() { // also after a failed pin: what follows runs unpinned
+		for _, pid := range pinned {
+			_ = pin(pid, all)
+		}
+	}()
+	for _, p := range []struct {
 		pid  int
 		cpus string
-	}{{s.g.pid(), "0"}, {os.Getpid(), "1"}, {rpid, "1"}}
-	for _, p := range pins {
+	}{{s.g.pid(), "0"}, {os.Getpid(), "1"}, {rpid, "1"}} {
 		if p.pid == 0 {
 			continue
 		}
 		if err := pin(p.pid, p.cpus); err != nil {
 			return Scenario{Name: ScPinned, Note: "not run: " + err.Error()}
 		}
+		pinned = append(pinned, p.pid)
 	}
-	defer func() {
-		for _, p := range pins {
-			if p.pid != 0 {
-				_ = pin(p.pid, all)
-			}
-		}
-	}()
 	n := s.cfg.PinnedRate * s.cfg.PinnedFor.Seconds()
 	sc := s.broadcast(ScPinned, s.cfg.PinnedRate, n)
 	if rpid == 0 {

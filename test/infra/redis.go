@@ -85,6 +85,16 @@ func (r *Redis) Restart(tb testing.TB) {
 	}
 }
 
+// PID returns the server's process id, 0 while it is stopped.
+func (r *Redis) PID() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cmd == nil {
+		return 0
+	}
+	return r.cmd.Process.Pid
+}
+
 // Stop terminates the server (SIGTERM, then SIGKILL after 5s) and waits for
 // it to exit. Stopping a stopped server does nothing.
 func (r *Redis) Stop() { r.signal(syscall.SIGTERM) }
