@@ -90,7 +90,7 @@ func allowed(kind, target int, c *client, name string) bool {
 	case kindOrder:
 		switch name {
 		case "order:status:update":
-			return c.role == roleAdmin || (c.role != roleAdmin && c.roleIdx == target)
+			return c.role == roleAdmin || c.roleIdx == target
 		case "order:status:changed":
 			return c.role == roleAdmin
 		}
