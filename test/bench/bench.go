@@ -113,6 +113,13 @@ func (c *Config) defaults() {
 	}
 }
 
+// Defaults returns the default sizes, those of `make bench`.
+func Defaults() Config {
+	var c Config
+	c.defaults()
+	return c
+}
+
 func (c *Config) validate() error {
 	var errs []error
 	if c.Sockets < 10 {
