@@ -297,7 +297,7 @@ func startOnFreePort(tb testing.TB, p *process) {
 	tb.Helper()
 	for attempt := 1; ; attempt++ {
 		p.env["PORT"] = infra.Port(p.addr)
-		if strings.HasPrefix(p.name, "g") {
+		if _, gateway := p.env["GATEWAY_ID"]; gateway {
 			p.env["GATEWAY_INTERNAL_URL"] = p.url() // replicas forward sessions to each other here
 		}
 		err := p.start(nil)
