@@ -137,21 +137,20 @@ func SessionCookie(h http.Header) string {
 // signIn is Do for register and login: it also returns the session cookie.
 func (c *Client) signIn(tb testing.TB, want int, path string, body, out any) string {
 	tb.Helper()
-	status, raw, header := c.Exchange(tb, http.MethodPost, path, "", nil, body)
-	if status != want {
-		tb.Fatalf("POST %s: got %d %s, want %d", path, status, raw, want)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		tb.Fatalf("POST %s: %v in %s", path, err, raw)
-	}
-	return SessionCookie(header)
+	return SessionCookie(c.do(tb, want, http.MethodPost, path, "", body, out))
 }
 
 // Do is Call that fails the test unless the status is want, and decodes
 // the answer into out (if not nil).
 func (c *Client) Do(tb testing.TB, want int, method, path, token string, body, out any) {
 	tb.Helper()
-	status, raw := c.Call(tb, method, path, token, body)
+	c.do(tb, want, method, path, token, body, out)
+}
+
+// do is Do that returns the response's headers.
+func (c *Client) do(tb testing.TB, want int, method, path, token string, body, out any) http.Header {
+	tb.Helper()
+	status, raw, header := c.Exchange(tb, method, path, token, nil, body)
 	if status != want {
 		tb.Fatalf("%s %s: got %d %s, want %d", method, path, status, raw, want)
 	}
@@ -160,6 +159,7 @@ func (c *Client) Do(tb testing.TB, want int, method, path, token string, body, o
 			tb.Fatalf("%s %s: %v in %s", method, path, err, raw)
 		}
 	}
+	return header
 }
 
 // authData is the data of a register or login answer.
