@@ -146,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	mux := http.NewServeMux()
 	// The cookie is checked once, by the replica that serves the request:
 	// a request for a session on another replica is forwarded untouched
-	// (Host and X-Forwarded-Host kept) and checked there.
+	// (Host kept) and checked there.
 	guarded := socket.CookieGuard(c.CORSOrigins, logger.With("component", "socket"))(server.Handler())
 	mux.Handle("/socket.io/", peers.Handler(guarded, server.Has))
 	mux.Handle("GET /presence", pres.Handler())

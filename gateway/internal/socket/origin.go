@@ -45,19 +45,16 @@ func normalOrigin(o string) string {
 }
 
 // sameOrigin reports whether origin names the host the request was sent
-// to (Host, or the front proxy's X-Forwarded-Host). Schemes are not
-// compared: behind a TLS-terminating proxy the request's own is unknown.
+// to. Only Host counts: X-Forwarded-Host is a header any web page may set
+// on a polling request, so the front proxy must pass the client's Host on
+// (nginx: proxy_set_header Host $http_host). Schemes are not compared:
+// behind a TLS-terminating proxy the request's own is unknown.
 func sameOrigin(origin string, r *http.Request) bool {
 	u, err := url.Parse(strings.TrimSpace(origin))
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return false // includes "null"
 	}
-	host := hostPort(u.Host)
-	if host == hostPort(r.Host) {
-		return true
-	}
-	fwd, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ",")
-	return fwd != "" && host == hostPort(fwd)
+	return hostPort(u.Host) == hostPort(r.Host)
 }
 
 // hostPort lower-cases h and drops a default port (80, 443).
