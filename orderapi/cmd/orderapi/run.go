@@ -216,14 +216,16 @@ const presenceKeys = "fph:presence:*"
 // gatewaysAlive succeeds when at least one gateway replica has reported its
 // presence recently (its keys expire when it stops).
 func gatewaysAlive(ctx context.Context, b *bus.Bus) error {
-	keys, _, err := b.Redis().Scan(ctx, 0, presenceKeys, 100).Result()
-	if err != nil {
+	// SCAN filters after it walks a slice of the keyspace: a page may come
+	// back empty while later ones match.
+	iter := b.Redis().Scan(ctx, 0, presenceKeys, 100).Iterator()
+	if iter.Next(ctx) {
+		return nil
+	}
+	if err := iter.Err(); err != nil {
 		return err
 	}
-	if len(keys) == 0 {
-		return errors.New("no gateway replica reported its presence")
-	}
-	return nil
+	return errors.New("no gateway replica reported its presence")
 }
 
 // healthcheck probes a running instance's /healthz on PORT.

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/friendspizzahut/platform/shared/bus"
 	"github.com/friendspizzahut/platform/shared/config"
 	"github.com/friendspizzahut/platform/test/infra"
 )
@@ -123,5 +126,32 @@ func TestLoadConfigDefaultsWarn(t *testing.T) {
 	}
 	if c.Port != 5001 || c.MongoPoolSize != 1 || !c.OutboxRelay || c.MongoDatabase != "friendspizzahut" {
 		t.Fatalf("unexpected defaults %+v", c)
+	}
+}
+
+// TestGatewaysAlive: one presence key among many others is found, though
+// SCAN's first page may hold none of it.
+func TestGatewaysAlive(t *testing.T) {
+	t.Parallel()
+	r := infra.StartRedis(t)
+	b, err := bus.New(bus.Config{URL: r.URL()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	ctx := context.Background()
+	if err := gatewaysAlive(ctx, b); err == nil {
+		t.Fatal("no presence key: got nil, want an error")
+	}
+	pipe := b.Redis().Pipeline()
+	for i := range 2000 {
+		pipe.Set(ctx, fmt.Sprintf("fph:loc:%d", i), "x", 0)
+	}
+	pipe.HSet(ctx, "fph:presence:g1", "sockets", 1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := gatewaysAlive(ctx, b); err != nil {
+		t.Fatalf("one presence key among 2 000: %v", err)
 	}
 }
