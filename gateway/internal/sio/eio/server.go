@@ -282,10 +282,10 @@ func (s *Server) newConn(r *http.Request, q url.Values, ws *wsConn) *Conn {
 	open := fmt.Sprintf(`{"sid":"%s","upgrades":%s,"pingInterval":%d,"pingTimeout":%d,"maxPayload":%d}`,
 		c.id, upgrades, s.cfg.PingInterval.Milliseconds(), s.cfg.PingTimeout.Milliseconds(), s.cfg.MaxPayload)
 	c.q = append(c.q, newPacket(PacketOpen, []byte(open)))
+	c.h = s.onOpen(c) // before the session is visible: Close reads c.h
 	s.mu.Lock()
 	s.sessions[c.id] = c
 	s.mu.Unlock()
-	c.h = s.onOpen(c)
 	c.startHeartbeat()
 	return c
 }
