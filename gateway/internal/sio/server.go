@@ -241,9 +241,13 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) int {
 	s.eng.Refuse()
 	s.mu.RLock()
 	var clients []*client
+	seen := map[*client]bool{} // a client may have sockets in several namespaces
 	for _, ns := range s.nsps {
 		for _, sock := range ns.sockets {
-			clients = append(clients, sock.client)
+			if !seen[sock.client] {
+				seen[sock.client] = true
+				clients = append(clients, sock.client)
+			}
 		}
 	}
 	s.mu.RUnlock()
