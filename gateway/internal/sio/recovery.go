@@ -236,6 +236,9 @@ func (s *Socket) resume(upTo string) {
 		// The session said it could be recovered: better cut the socket
 		// (it reconnects and tries again) than let it miss events.
 		s.client.srv.logger.Warn("socket.io: replay failed, closing", "socket_id", s.id, "err", err)
+		s.writeMu.Lock()
+		s.held, s.holding = nil, false // nothing more to hold for a closing socket
+		s.writeMu.Unlock()
 		s.client.close(ReasonTransportError)
 		return
 	}
