@@ -149,9 +149,6 @@ func (g *Gateway) Handler() http.Handler {
 	return promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{Registry: g.reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
-// Registry returns the registry, for tests and extra collectors.
-func (g *Gateway) Registry() *prometheus.Registry { return g.reg }
-
 // WatchBus makes fph_gateway_bus_messages_total read stats at each scrape
 // (the fanout keeps the counts). Call it once, during wiring.
 func (g *Gateway) WatchBus(stats func() BusStats) { g.bus.stats.Store(&stats) }

@@ -142,7 +142,7 @@ func (c *client) connect(p *Packet) {
 	ns := c.srv.namespace(p.Nsp)
 	if ns == nil {
 		c.srv.cfg.Observer.SocketRefused("invalid_namespace")
-		c.write(encodeObject(PacketConnectError, p.Nsp, noID, json.RawMessage(`{"message":"Invalid namespace"}`)), false)
+		c.write(encodeObject(PacketConnectError, p.Nsp, noID, json.RawMessage(`{"message":"Invalid namespace"}`)))
 		return
 	}
 	if c.srv.closing.Load() {
@@ -175,7 +175,7 @@ func (c *client) connect(p *Packet) {
 	session, err := c.srv.onConnect(sock)
 	if err != nil {
 		c.srv.cfg.Observer.SocketRefused(refusalReason(err))
-		c.write(encodeObject(PacketConnectError, p.Nsp, noID, connectErrorPayload(err)), false)
+		c.write(encodeObject(PacketConnectError, p.Nsp, noID, connectErrorPayload(err)))
 		return
 	}
 	sock.session = session
@@ -248,13 +248,7 @@ func connectErrorPayload(err error) json.RawMessage {
 }
 
 // write queues one raw engine message outside any socket (CONNECT_ERROR).
-func (c *client) write(b []byte, binary bool) {
-	m := eio.TextMessage(b)
-	if binary {
-		m = eio.BinaryMessage(b)
-	}
-	_ = c.conn.Send(m)
-}
+func (c *client) write(b []byte) { _ = c.conn.Send(eio.TextMessage(b)) }
 
 // removeSocket forgets a namespace socket; once none is left after a
 // server disconnect the connection itself is closed.

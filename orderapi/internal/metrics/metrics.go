@@ -131,9 +131,6 @@ func (m *API) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
-// Registry returns the registry, for tests.
-func (m *API) Registry() *prometheus.Registry { return m.reg }
-
 // ObserveRequest counts and times a served request by the chi route
 // pattern that served it; call it once the final status is known (429s
 // and recovered panics included). A status of 0 means nothing was written:

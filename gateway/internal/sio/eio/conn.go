@@ -110,9 +110,9 @@ func (c *Conn) Transport() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ws != nil {
-		return "websocket"
+		return transportWebsocket
 	}
-	return "polling"
+	return transportPolling
 }
 
 // Send queues messages to be written together, in order. A session whose
@@ -206,9 +206,6 @@ func (c *Conn) Close() {
 		time.AfterFunc(c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout, func() { c.terminate(ReasonForcedClose, nil) })
 	}
 }
-
-// Abort closes the session at once, dropping what is queued.
-func (c *Conn) Abort(reason string) { c.terminate(reason, msgClose.Packet()) }
 
 // terminate ends the session: a parked poll gets pollReply (unless it has
 // an answer already), the websocket a close frame, the handler OnClose.

@@ -80,13 +80,6 @@ func (m *Message) Binary() bool { return m.binary }
 // size is what m counts against a socket's queue bound.
 func (m *Message) size() int { return len(m.frame) }
 
-func (m *Message) packetType() PacketType {
-	if m.binary {
-		return PacketMessage
-	}
-	return PacketType(m.frame[m.off] - '0')
-}
-
 // Shared control packets.
 var (
 	msgPing      = newPacket(PacketPing, nil)

@@ -1,6 +1,7 @@
 package eio
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 )
@@ -68,7 +69,7 @@ func decodeBase64(s []byte) ([]byte, error) {
 func DecodePayload(body []byte) ([]Packet, error) {
 	var out []Packet
 	for {
-		i := indexByte(body, recordSeparator)
+		i := bytes.IndexByte(body, recordSeparator)
 		rec := body
 		if i >= 0 {
 			rec = body[:i]
@@ -83,15 +84,6 @@ func DecodePayload(body []byte) ([]Packet, error) {
 		}
 		body = body[i+1:]
 	}
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // appendPayloadRecord appends one packet to a polling payload being built.

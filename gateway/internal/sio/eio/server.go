@@ -3,7 +3,6 @@ package eio
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,17 +27,16 @@ var quietNBIO sync.Once
 
 // Error codes of Node's engine.io (Server.errors) and their messages.
 const (
-	errUnknownTransport  = 0
-	errUnknownSID        = 1
-	errBadHandshake      = 2
-	errBadRequest        = 3
-	errForbidden         = 4
-	errUnsupportedProto  = 5
-	transportPolling     = "polling"
-	transportWebsocket   = "websocket"
-	protocolVersion      = "4"
-	sidRandomBytes       = 16
-	maxConcurrentClosers = 0
+	errUnknownTransport = 0
+	errUnknownSID       = 1
+	errBadHandshake     = 2
+	errBadRequest       = 3
+	errForbidden        = 4
+	errUnsupportedProto = 5
+	transportPolling    = "polling"
+	transportWebsocket  = "websocket"
+	protocolVersion     = "4"
+	sidRandomBytes      = 16
 )
 
 var errorMessages = [...]string{
@@ -95,13 +93,6 @@ func (s *Server) Has(sid string) bool {
 	defer s.mu.RUnlock()
 	_, ok := s.sessions[sid]
 	return ok
-}
-
-// Count returns the number of sessions.
-func (s *Server) Count() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.sessions)
 }
 
 // Refuse answers new handshakes 503 "Server shutting down" from now on,
@@ -333,8 +324,6 @@ func (s *Server) originAllowed(origin string) bool {
 	}
 	return false
 }
-
-var errHijack = errors.New("engine.io: connection cannot be hijacked")
 
 // handshakeOnly are request headers of the websocket handshake itself,
 // of no use once the session is open.

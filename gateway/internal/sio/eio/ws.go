@@ -55,7 +55,7 @@ type wsReader struct {
 	fragOp  byte
 }
 
-// wsFrame is one complete frame handed to the callback. Its payload is
+// wsHandler is called with one complete frame. Its payload is
 // unmasked in place and only valid during the callback.
 type wsHandler func(op byte, payload []byte) error
 
@@ -184,11 +184,4 @@ func unmask(b []byte, mask [4]byte) {
 	for i := range b {
 		b[i] ^= mask[i&3]
 	}
-}
-
-// release drops whatever the reader holds.
-func (r *wsReader) release() {
-	putBuf(r.partial)
-	putBuf(r.frag)
-	r.partial, r.frag = nil, nil
 }
