@@ -299,30 +299,6 @@ func (b *Bus) replay(ctx context.Context, since time.Time, h StreamHandler) (int
 	}
 }
 
-// IDAfter reports whether log id a comes after b ("" and malformed ids
-// come before everything).
-func IDAfter(a, b string) bool {
-	am, as, aok := parseID(a)
-	bm, bs, bok := parseID(b)
-	switch {
-	case !aok:
-		return false
-	case !bok:
-		return true
-	}
-	return am > bm || am == bm && as > bs
-}
-
-func parseID(s string) (ms, seq uint64, ok bool) {
-	a, c, found := strings.Cut(s, "-")
-	if !found {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseUint(a, 10, 64)
-	seq, err2 := strconv.ParseUint(c, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
-}
-
 // LastID returns the id of the log's last entry, "0-0" when it is empty.
 func (b *Bus) LastID(ctx context.Context) (string, error) {
 	msgs, err := b.rdb.XRevRangeN(ctx, b.logKey(), "+", "-", 1).Result()

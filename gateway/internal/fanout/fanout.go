@@ -18,6 +18,7 @@ import (
 
 	"github.com/friendspizzahut/platform/gateway/internal/routing"
 	"github.com/friendspizzahut/platform/shared/bus"
+	"github.com/friendspizzahut/platform/shared/bus/logid"
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
@@ -233,7 +234,7 @@ func (f *Fanout) deliver(j job) {
 // advance moves the position forward (a replay after a broken link may
 // bring older ids again); with f.mu held.
 func (f *Fanout) advance(offset string) {
-	if !bus.IDAfter(offset, f.pos) {
+	if !logid.After(offset, f.pos) {
 		return
 	}
 	first := f.pos == ""

@@ -25,6 +25,7 @@ import (
 	"github.com/friendspizzahut/platform/gateway/internal/routing"
 	"github.com/friendspizzahut/platform/gateway/internal/sio"
 	"github.com/friendspizzahut/platform/shared/bus"
+	"github.com/friendspizzahut/platform/shared/bus/logid"
 	"github.com/friendspizzahut/platform/shared/event"
 )
 
@@ -149,7 +150,7 @@ func (s *Store) Find(ctx context.Context, pid, offset string) (sio.Saved, bool) 
 	if offset == "" {
 		offset = rec.Since
 	}
-	if !sio.ValidOffset(offset) {
+	if !logid.Valid(offset) {
 		return sio.Saved{}, false
 	}
 	held, err := s.log.Holds(ctx, offset)
@@ -180,7 +181,7 @@ func (s *Store) Missed(ctx context.Context, rooms []string, after, upTo string) 
 		orderID string // set for location updates
 	}
 	var items []item
-	if upTo != "" && sio.OffsetAfter(upTo, after) {
+	if upTo != "" && logid.After(upTo, after) {
 		in := make(map[string]bool, len(rooms))
 		for _, r := range rooms {
 			in[r] = true

@@ -3,11 +3,10 @@ package sio
 import (
 	"context"
 	"encoding/json"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/friendspizzahut/platform/gateway/internal/sio/eio"
+	"github.com/friendspizzahut/platform/shared/bus/logid"
 )
 
 // Recovery keeps sessions recoverable across reconnects, on any replica,
@@ -64,36 +63,13 @@ func recoveryAuth(auth json.RawMessage) (pid, offset string) {
 	}
 	pid, _ = a.PID.(string)
 	offset, _ = a.Offset.(string)
-	if !ValidOffset(offset) {
+	if !logid.Valid(offset) {
 		offset = ""
 	}
 	if len(pid) > 64 {
 		pid = ""
 	}
 	return pid, offset
-}
-
-// ValidOffset reports whether s looks like a replay-log id ("<ms>-<seq>").
-func ValidOffset(s string) bool {
-	_, _, ok := parseOffset(s)
-	return ok
-}
-
-func parseOffset(s string) (ms, seq uint64, ok bool) {
-	a, b, found := strings.Cut(s, "-")
-	if !found || len(s) > 41 {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseUint(a, 10, 64)
-	seq, err2 := strconv.ParseUint(b, 10, 64)
-	return ms, seq, err1 == nil && err2 == nil
-}
-
-// OffsetAfter reports whether offset a comes after b in the log.
-func OffsetAfter(a, b string) bool {
-	am, as, _ := parseOffset(a)
-	bm, bs, _ := parseOffset(b)
-	return am > bm || am == bm && as > bs
 }
 
 // EventFrame encodes an event for the main namespace as it is broadcast:
@@ -213,7 +189,7 @@ func (s *Socket) sendAt(m *eio.Message, offset string) bool {
 		return false
 	}
 	if s.skipTo != "" && offset != "" {
-		if !OffsetAfter(offset, s.skipTo) {
+		if !logid.After(offset, s.skipTo) {
 			return false
 		}
 		s.skipTo = ""
