@@ -157,11 +157,24 @@ func (s *Socket) Data() json.RawMessage {
 }
 
 // SetData stores application state (say, the identity) that a recovered
-// session gets back, and saves it for recovery.
-func (s *Socket) SetData(d json.RawMessage) {
-	s.dataMu.Lock()
-	s.data = d
-	s.dataMu.Unlock()
+// session gets back, and saves it for recovery (nil keeps what is stored).
+func (s *Socket) SetData(d json.RawMessage) { s.Update(d, nil, nil) }
+
+// Update stores data (nil keeps what is stored), leaves rooms, then joins
+// rooms, and saves the socket's state for recovery once: a registration
+// changes all three, and each save is a round trip to Redis.
+func (s *Socket) Update(data json.RawMessage, leave, join []string) {
+	if data != nil {
+		s.dataMu.Lock()
+		s.data = data
+		s.dataMu.Unlock()
+	}
+	if len(leave) > 0 {
+		s.client.srv.leave(s, leave...)
+	}
+	if len(join) > 0 {
+		s.client.srv.join(s, join...)
+	}
 	s.saveState()
 }
 

@@ -89,16 +89,10 @@ func (s *Socket) Connected() bool { return !s.gone.Load() }
 
 // Join adds the socket to rooms (main-namespace rooms are what Broadcast
 // targets). Joining after the socket is gone does nothing.
-func (s *Socket) Join(rooms ...string) {
-	s.client.srv.join(s, rooms...)
-	s.saveState()
-}
+func (s *Socket) Join(rooms ...string) { s.Update(nil, nil, rooms) }
 
 // Leave removes the socket from rooms.
-func (s *Socket) Leave(rooms ...string) {
-	s.client.srv.leave(s, rooms...)
-	s.saveState()
-}
+func (s *Socket) Leave(rooms ...string) { s.Update(nil, rooms, nil) }
 
 // Rooms returns the rooms the socket is in.
 func (s *Socket) Rooms() []string { return s.client.srv.roomsOf(s) }

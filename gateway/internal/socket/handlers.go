@@ -142,11 +142,11 @@ func (s *session) setIdentity(id Identity) {
 	if gone {
 		return
 	}
-	s.saveIdentity()
+	var leave []string
 	if prev != nil && *prev != id {
-		s.sock.Leave(routing.RoleRoom(prev.Role), routing.UserRoom(prev.UserID))
+		leave = []string{routing.RoleRoom(prev.Role), routing.UserRoom(prev.UserID)}
 	}
-	s.sock.Join(routing.RoleRoom(id.Role), routing.UserRoom(id.UserID))
+	s.sock.Update(s.identityData(), leave, []string{routing.RoleRoom(id.Role), routing.UserRoom(id.UserID)})
 	if s.h.deps.Presence != nil {
 		s.h.deps.Presence.Registered(s.sock.ID(), id.UserID, id.Role, id.Proof.Proven())
 	}
@@ -164,8 +164,7 @@ func (s *session) unregister() {
 	if prev == nil {
 		return
 	}
-	s.saveIdentity()
-	s.sock.Leave(routing.RoleRoom(prev.Role), routing.UserRoom(prev.UserID))
+	s.sock.Update(s.identityData(), []string{routing.RoleRoom(prev.Role), routing.UserRoom(prev.UserID)}, nil)
 	if s.h.deps.Presence != nil {
 		s.h.deps.Presence.Unregistered(s.sock.ID())
 	}

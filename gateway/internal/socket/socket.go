@@ -236,7 +236,7 @@ func (h *Handlers) Connect(s *sio.Socket) (sio.Session, error) {
 		limiter:    newBucket(h.cfg.EventRate, h.cfg.EventBurst, h.deps.Now()),
 		lastLoc:    map[string]time.Time{},
 	}
-	sess.saveIdentity()
+	sess.sock.SetData(sess.identityData())
 	return sess, nil
 }
 
@@ -264,14 +264,17 @@ func (v savedIdentity) mayRecover(p *Identity) bool {
 // sameUser compares identities whatever the way they were shown.
 func sameUser(a, b Identity) bool { return a.UserID == b.UserID && a.Role == b.Role }
 
-// saveIdentity stores the identity with the socket, for recovery.
-func (s *session) saveIdentity() {
+// identityData is the session's identity as the socket's recovery data
+// (nil if it cannot be encoded: the data stored before is kept).
+func (s *session) identityData() json.RawMessage {
 	s.mu.Lock()
 	v := savedIdentity{Proven: s.proven, Registered: s.registered}
 	s.mu.Unlock()
-	if b, err := json.Marshal(v); err == nil {
-		s.sock.SetData(b)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
 	}
+	return b
 }
 
 // refuse turns a proof's error into the connect_error the client sees.
