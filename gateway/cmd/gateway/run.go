@@ -135,13 +135,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tracker, server, eventBus.Redis(), signer, logger.With("component", "presence"))
 
 	var draining atomic.Bool
-	m.WatchReady(func() bool {
+	// ready is /readyz and the readiness gauge: "" when ready, else what is not.
+	ready := func(ctx context.Context) (status string, redisErr error) {
 		if draining.Load() || !fanReady(fan) {
-			return false
+			return "draining", nil
 		}
+		if err := eventBus.Ping(ctx); err != nil {
+			return "unavailable", err
+		}
+		return "", nil
+	}
+	m.WatchReady(func() bool {
 		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		return eventBus.Ping(pctx) == nil
+		status, _ := ready(pctx)
+		return status == ""
 	})
 	mux := http.NewServeMux()
 	// The cookie is checked once, by the replica that serves the request:
@@ -155,17 +163,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "gatewayId": c.GatewayID, "sockets": server.SocketCount()})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() || !fanReady(fan) {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
-			return
-		}
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := eventBus.Ping(pctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "redis": err.Error()})
-			return
+		switch status, err := ready(pctx); {
+		case err != nil:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": status, "redis": err.Error()})
+		case status != "":
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": status})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
 	})
 
 	srv := &http.Server{
