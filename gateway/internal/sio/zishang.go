@@ -36,10 +36,8 @@ func newZishangEngine(s *Server) *zishangEngine {
 	opts.SetPingTimeout(cfg.PingTimeout)
 	opts.SetMaxHttpBufferSize(cfg.MaxHTTPBufferSize)
 	opts.SetTransports(types.NewSet[transports.TransportCtor](engine.Polling, engine.WebSocket))
-	allOrigins := len(cfg.CORSOrigins) == 0
-	for _, o := range cfg.CORSOrigins {
-		allOrigins = allOrigins || o == "*"
-	}
+	ecfg := EngineConfig(cfg)
+	allOrigins := ecfg.AllOrigins()
 	var origin any = "*"
 	if !allOrigins {
 		origin = cfg.CORSOrigins

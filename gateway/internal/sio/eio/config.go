@@ -75,7 +75,8 @@ func ValidateSIDPrefix(p string) error {
 	return nil
 }
 
-func (c *Config) allOrigins() bool {
+// AllOrigins reports whether CORSOrigins allows every origin (empty or "*").
+func (c *Config) AllOrigins() bool {
 	if len(c.CORSOrigins) == 0 {
 		return true
 	}

@@ -314,7 +314,7 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) originAllowed(origin string) bool {
-	if s.cfg.allOrigins() {
+	if s.cfg.AllOrigins() {
 		return true
 	}
 	for _, o := range s.cfg.CORSOrigins {
