@@ -1,7 +1,6 @@
 package api
 
 import (
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -135,8 +134,6 @@ func startOfDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
-
 // handleAgentStats: GET /delivery-agent/stats (D) → data {today:
 // {ordersCompleted, activeOrders, earnings, hoursOnline, acceptance},
 // overall: {totalDeliveries, rating, totalEarnings}}, computed from the
@@ -159,11 +156,11 @@ func handleAgentStats(orders *store.Orders, now func() time.Time) apiFunc {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": map[string]any{
 			"today": map[string]any{
 				"ordersCompleted": today.Count, "activeOrders": len(active),
-				"earnings": round2(today.Amount * agentEarningShare), "hoursOnline": 0, "acceptance": 0,
+				"earnings": order.Round2(today.Amount * agentEarningShare), "hoursOnline": 0, "acceptance": 0,
 			},
 			"overall": map[string]any{
 				"totalDeliveries": max(overall.Count, u.TotalDeliveries), "rating": rating,
-				"totalEarnings": round2(overall.Amount * agentEarningShare),
+				"totalEarnings": order.Round2(overall.Amount * agentEarningShare),
 			},
 		}})
 		return nil

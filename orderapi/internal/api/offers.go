@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/friendspizzahut/platform/orderapi/internal/order"
 	"github.com/friendspizzahut/platform/orderapi/internal/store"
 	"github.com/friendspizzahut/platform/shared/apperr"
 )
@@ -298,7 +299,7 @@ func handleValidateOffer(offers *store.Offers, now func() time.Time) apiFunc {
 			"success": true,
 			"offer": map[string]any{"id": o.ID.Hex(), "code": o.Code, "title": o.Title,
 				"discountType": o.DiscountType, "discountValue": o.DiscountValue},
-			"discount": discount, "finalAmount": round2(*req.CartValue - discount),
+			"discount": discount, "finalAmount": order.Round2(*req.CartValue - discount),
 			"message": "Offer applied successfully! You save ₹" + strconv.FormatFloat(discount, 'f', -1, 64),
 		})
 		return nil

@@ -142,7 +142,7 @@ func handleCreatePayment(payments *store.Payments, orders *store.Orders, users *
 		collector := me.ID
 		p := &store.Payment{
 			ID: idempotentObjectID(r.Context()), Order: o.ID, OrderNumber: o.OrderNumber, User: o.User,
-			CollectedBy: &collector, DeliveryAgent: o.DeliveryAgent, Amount: round2(*req.Amount),
+			CollectedBy: &collector, DeliveryAgent: o.DeliveryAgent, Amount: order.Round2(*req.Amount),
 			PaymentMethod: req.PaymentMethod, CollectionMethod: req.CollectionMethod,
 			PaymentStatus: req.PaymentStatus, TransactionID: req.TransactionID, PaymentGateway: "cash",
 		}
@@ -297,7 +297,7 @@ type countAmount struct {
 	Amount float64 `json:"amount"`
 }
 
-func (c *countAmount) add(v float64) { c.Count++; c.Amount = round2(c.Amount + v) }
+func (c *countAmount) add(v float64) { c.Count++; c.Amount = order.Round2(c.Amount + v) }
 
 // handlePaymentStats: GET /payments/stats (A), summed in Go over a
 // streamed projection (FerretDB v1 computes one $group accumulator only).
@@ -358,7 +358,7 @@ func handleCashCollections(payments *store.Payments, orders *store.Orders, users
 				g = &group{orders: map[primitive.ObjectID]bool{}}
 				groups[agent] = g
 			}
-			g.total = round2(g.total + p.Amount)
+			g.total = order.Round2(g.total + p.Amount)
 			g.orders[p.Order] = true
 		}
 		err := payments.EachPayment(r.Context(), store.PaymentFilter{Status: order.PaymentCompleted}, func(p *store.Payment) {

@@ -222,12 +222,12 @@ func Compute(in Input) Overview {
 			hours[h].Revenue += p.Amount
 		}
 	}
-	s.TodayRevenue, s.TotalRevenue, s.YesterdayRevenue = round2(s.TodayRevenue), round2(s.TotalRevenue), round2(s.YesterdayRevenue)
+	s.TodayRevenue, s.TotalRevenue, s.YesterdayRevenue = order.Round2(s.TodayRevenue), order.Round2(s.TotalRevenue), order.Round2(s.YesterdayRevenue)
 	if paid := s.TodayOrders - s.CancelledOrders; paid > 0 && s.TodayRevenue > 0 {
-		s.AverageOrderValue = round2(s.TodayRevenue / float64(paid))
+		s.AverageOrderValue = order.Round2(s.TodayRevenue / float64(paid))
 	}
 	for i := range week {
-		week[i].Revenue = round2(week[i].Revenue)
+		week[i].Revenue = order.Round2(week[i].Revenue)
 	}
 
 	hourly := []HourPoint{}
@@ -235,13 +235,13 @@ func Compute(in Input) Overview {
 		if hours[h].Orders == 0 && hours[h].Revenue == 0 {
 			continue
 		}
-		hours[h].Hour, hours[h].HourValue, hours[h].Revenue = hourLabel(h), h, round2(hours[h].Revenue)
+		hours[h].Hour, hours[h].HourValue, hours[h].Revenue = hourLabel(h), h, order.Round2(hours[h].Revenue)
 		hourly = append(hourly, hours[h])
 	}
 
 	top := make([]Product, 0, len(products))
 	for _, p := range products {
-		p.TotalRevenue = round2(p.TotalRevenue)
+		p.TotalRevenue = order.Round2(p.TotalRevenue)
 		top = append(top, *p)
 	}
 	sort.Slice(top, func(i, j int) bool {
@@ -351,13 +351,6 @@ func hourLabel(h int) string {
 		return strconv.Itoa(h) + "AM"
 	}
 	return strconv.Itoa(h-12) + "PM"
-}
-
-func round2(f float64) float64 {
-	if f < 0 {
-		return -float64(int64(-f*100+0.5)) / 100
-	}
-	return float64(int64(f*100+0.5)) / 100
 }
 
 func jsTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
