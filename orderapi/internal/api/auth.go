@@ -357,19 +357,30 @@ func handleRefresh(users *store.Users, sess sessions) apiFunc {
 
 // handleLogout: POST /auth/logout. Tokens are stateless, so there is
 // nothing to revoke; the session cookie is cleared (the app's next socket
-// carries no proof), and an agent is taken offline (which publishes
-// delivery.agent_status_changed, so the admin's board is right).
-func handleLogout(users *store.Users, sess sessions) apiFunc {
+// carries no proof), an agent is taken offline (which publishes
+// delivery.agent_status_changed, so the admin's board is right), and, as
+// the original's logoutUser, every device token of the user is
+// deactivated so a signed-out phone gets no more pushes (a failure there is
+// logged and does not fail the logout).
+func handleLogout(users *store.Users, tokens *store.DeviceTokens, sess sessions) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		sess.clearCookie(w, r)
-		if u := userFrom(r.Context()); u != nil && u.IsAgent() {
-			_, err := users.SetAgentState(r.Context(), u.ID, false, store.AgentOffline)
+		var deactivated int64
+		if u := userFrom(r.Context()); u != nil {
+			n, err := tokens.DeactivateUserDeviceTokens(r.Context(), u.ID)
 			if err != nil && !errors.Is(err, r.Context().Err()) {
-				return err
+				loggerFrom(r.Context()).Warn("logout: device tokens not deactivated", "user_id", u.ID.Hex(), "err", err)
+			}
+			deactivated = n
+			if u.IsAgent() {
+				_, err := users.SetAgentState(r.Context(), u.ID, false, store.AgentOffline)
+				if err != nil && !errors.Is(err, r.Context().Err()) {
+					return err
+				}
 			}
 		}
 		respond(w, http.StatusOK, "Logout successful", map[string]any{
-			"message": "Logged out successfully", "success": true, "tokensDeactivated": 0,
+			"message": "Logged out successfully", "success": true, "tokensDeactivated": deactivated,
 		})
 		return nil
 	}

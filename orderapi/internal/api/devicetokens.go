@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -128,19 +127,4 @@ func handleListDeviceTokens(tokens *store.DeviceTokens) apiFunc {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "count": len(list), "data": list})
 		return nil
 	}
-}
-
-// deactivateDeviceTokensOnLogout runs before POST /auth/logout: as the
-// original's logoutUser, it deactivates every device token of the user
-// logging out, so a signed-out phone gets no more pushes. A failure is
-// logged and does not fail the logout.
-func deactivateDeviceTokensOnLogout(tokens *store.DeviceTokens, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := userFrom(r.Context()); u != nil {
-			if _, err := tokens.DeactivateUserDeviceTokens(r.Context(), u.ID); err != nil && !errors.Is(err, r.Context().Err()) {
-				loggerFrom(r.Context()).Warn("logout: device tokens not deactivated", "user_id", u.ID.Hex(), "err", err)
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

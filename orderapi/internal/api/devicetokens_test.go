@@ -90,8 +90,16 @@ func TestDeviceTokens(t *testing.T) {
 	}
 	e.do("DELETE", path, cTok, nil).want(t, 404) // no longer the customer's
 
-	// Logout deactivates all the caller's tokens, as the original did.
-	e.do("POST", "/api/v1/auth/logout", cTok, map[string]any{}).want(t, 200)
+	// Logout deactivates all the caller's tokens, as the original did, and
+	// says how many.
+	e.do("POST", "/api/v1/device-tokens", cTok, map[string]any{"token": "ExponentPushToken[second]", "deviceType": "ios", "platform": "expo"}).want(t, 201)
+	active := num(e.do("GET", "/api/v1/device-tokens", cTok, nil).want(t, 200).body, "count")
+	if active != 2 {
+		t.Fatalf("before logout: %v active tokens, want 2", active)
+	}
+	if out := e.do("POST", "/api/v1/auth/logout", cTok, map[string]any{}).want(t, 200); num(out.data(), "tokensDeactivated") != active {
+		t.Errorf("logout: got %s, want tokensDeactivated %v", out, active)
+	}
 	if l := e.do("GET", "/api/v1/device-tokens", cTok, nil).want(t, 200); num(l.body, "count") != 0 {
 		t.Errorf("after logout: got %s, want no active token", l)
 	}

@@ -33,7 +33,7 @@ func routes(d Deps) []route {
 		{http.MethodPost, v1 + "/auth/login", public, handleLogin(s.Users, sess)},
 		{http.MethodPost, v1 + "/auth/refresh", public, handleRefresh(s.Users, sess)},
 		{http.MethodPost, v1 + v1 + "/auth/refresh", public, handleRefresh(s.Users, sess)}, // the app's doubled prefix (CONTRACT §6.14)
-		{http.MethodPost, v1 + "/auth/logout", optionalUser, deactivateDeviceTokensOnLogout(s.DeviceTokens, handleLogout(s.Users, sess))},
+		{http.MethodPost, v1 + "/auth/logout", optionalUser, handleLogout(s.Users, s.DeviceTokens, sess)},
 
 		// Products (the menu)
 		{http.MethodGet, v1 + "/products", public, handleListProducts(s.Products)},
