@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/friendspizzahut/platform/orderapi/internal/order"
 	"github.com/friendspizzahut/platform/shared/auth"
@@ -16,28 +15,9 @@ import (
 // scan replaces the original's eight queries: FerretDB v1 scans the whole
 // collection for each query anyway and cannot $lookup.
 func (s *Orders) EachOrderSummary(ctx context.Context, fn func(*order.Order)) error {
-	proj := bson.D{}
-	for _, k := range []string{"_id", "orderNumber", "status", "totalAmount", "createdAt", "deliveredAt",
+	return eachProjected(ctx, s.c, bson.D{}, []string{"_id", "orderNumber", "status", "totalAmount", "createdAt", "deliveredAt",
 		"paymentStatus", "customer.name", "items.product", "items.productSnapshot.name",
-		"items.productSnapshot.category", "items.quantity", "items.subtotal", "statusHistory"} {
-		proj = append(proj, bson.E{Key: k, Value: 1})
-	}
-	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetProjection(proj).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("scan orders: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var o order.Order
-		if err := cur.Decode(&o); err != nil {
-			return fmt.Errorf("decode order: %w", err)
-		}
-		fn(&o)
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("scan orders: %w", err)
-	}
-	return nil
+		"items.productSnapshot.category", "items.quantity", "items.subtotal", "statusHistory"}, "orders", fn)
 }
 
 // CountActiveCustomers counts active customers (the original's

@@ -189,26 +189,8 @@ func (s *Payments) ListPayments(ctx context.Context, f PaymentFilter) ([]*Paymen
 // fn, decoding only the fields reports need. Reports aggregate in Go:
 // FerretDB v1 computes only one $group accumulator correctly.
 func (s *Payments) EachPayment(ctx context.Context, f PaymentFilter, fn func(*Payment)) error {
-	proj := bson.D{}
-	for _, k := range []string{"_id", "order", "user", "collectedBy", "deliveryAgent", "amount", "paymentMethod", "collectionMethod", "paymentStatus", "createdAt"} {
-		proj = append(proj, bson.E{Key: k, Value: 1})
-	}
-	cur, err := s.c.Find(ctx, f.bson(), options.Find().SetProjection(proj).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("scan payments: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var p Payment
-		if err := cur.Decode(&p); err != nil {
-			return fmt.Errorf("decode payment: %w", err)
-		}
-		fn(&p)
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("scan payments: %w", err)
-	}
-	return nil
+	return eachProjected(ctx, s.c, f.bson(), []string{"_id", "order", "user", "collectedBy", "deliveryAgent", "amount",
+		"paymentMethod", "collectionMethod", "paymentStatus", "createdAt"}, "payments", fn)
 }
 
 // MarkOrderPaid sets the order's paymentStatus to completed (recording

@@ -341,6 +341,32 @@ func findSorted[T any](ctx context.Context, c *mongo.Collection, filter, sort bs
 	return out, nil
 }
 
+// eachProjected streams the documents matching filter to fn, decoding
+// only fields: reports aggregate in Go, as FerretDB v1 computes only one
+// $group accumulator correctly and scans whole collections anyway.
+func eachProjected[T any](ctx context.Context, c *mongo.Collection, filter bson.D, fields []string, what string, fn func(*T)) error {
+	proj := make(bson.D, 0, len(fields))
+	for _, k := range fields {
+		proj = append(proj, bson.E{Key: k, Value: 1})
+	}
+	cur, err := c.Find(ctx, filter, options.Find().SetProjection(proj).SetBatchSize(500))
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", what, err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var v T
+		if err := cur.Decode(&v); err != nil {
+			return fmt.Errorf("decode %s: %w", what, err)
+		}
+		fn(&v)
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("scan %s: %w", what, err)
+	}
+	return nil
+}
+
 // IsUniqueViolation reports a unique-index violation. FerretDB v1 reports
 // one caused by an update as code 1 with the backend's message instead of
 // 11000, so the message is checked too.
