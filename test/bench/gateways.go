@@ -26,7 +26,7 @@ type gateway struct {
 	addr      string // 127.0.0.1:port
 	redis     *infra.Redis
 	cmd       *exec.Cmd
-	done      chan struct{}
+	done      <-chan struct{}
 	logPath   string
 	ownsRedis bool // stop stops the Redis too
 }
@@ -104,30 +104,21 @@ func startGatewayOn(rd *infra.Redis, side, id, bin, nodeDir, workDir, directoryU
 }
 
 func (g *gateway) start(argv []string, env map[string]string) error {
-	logf, err := os.OpenFile(g.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	infra.KillWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("start %s gateway: %w", g.side, err)
+	done, err := infra.StartLogged(cmd, g.side+" gateway", g.logPath)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
 	g.cmd, g.done = cmd, done
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := infra.WaitReady(ctx, "http://"+g.addr+"/readyz", done); err != nil {
 		infra.StopProcess(cmd, done, syscall.SIGKILL, 0)
-		log, _ := os.ReadFile(g.logPath)
-		return fmt.Errorf("%s gateway not ready: %w\n%s", g.side, err, tailString(string(log), 3000))
+		return fmt.Errorf("%s gateway not ready: %w\n%s", g.side, err, infra.TailFile(g.logPath, 3000))
 	}
 	return nil
 }
@@ -153,13 +144,6 @@ func (g *gateway) exited() bool {
 	default:
 		return false
 	}
-}
-
-func tailString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
 
 // clockTicks is USER_HZ, the unit of utime/stime in /proc/<pid>/stat; it

@@ -256,7 +256,7 @@ func (st *Stack) LogPath(name string) string {
 }
 
 // Log returns the current contents of a process log (see LogPath).
-func (st *Stack) Log(name string) string { return tailFile(st.LogPath(name), 1<<30) }
+func (st *Stack) Log(name string) string { return infra.TailFile(st.LogPath(name), 1<<30) }
 
 // WaitHTTP polls url until it answers want, or fails the test after
 // timeout. For checks like "orderapi is back" through the proxy.
@@ -287,7 +287,7 @@ func (st *Stack) dumpLogs() {
 		if p == nil {
 			continue
 		}
-		st.tb.Logf("----- %s log (%s), tail -----\n%s", p.name, p.logPath, tailFile(p.logPath, 6000))
+		st.tb.Logf("----- %s log (%s), tail -----\n%s", p.name, p.logPath, infra.TailFile(p.logPath, 6000))
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,7 +24,7 @@ type process struct {
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
-	done chan struct{}
+	done <-chan struct{}
 }
 
 func (p *process) url() string { return "http://" + p.addr }
@@ -38,38 +37,19 @@ func (p *process) start(overrides map[string]string) error {
 	if p.cmd != nil {
 		return fmt.Errorf("%s is already running", p.name)
 	}
-	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("%s log: %w", p.name, err)
-	}
-	fmt.Fprintf(logf, "===== harness: starting %s at %s =====\n", p.name, time.Now().Format(time.RFC3339Nano))
-
-	env := os.Environ()
-	for _, kv := range sortedEnv(p.env, overrides) {
-		env = append(env, kv) // later entries win in exec
-	}
 	cmd := exec.Command(p.bin)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logf, logf
-	infra.KillWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("start %s: %w", p.name, err)
+	cmd.Env = append(os.Environ(), sortedEnv(p.env, overrides)...) // later entries win in exec
+	done, err := infra.StartLogged(cmd, p.name, p.logPath)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		fmt.Fprintf(logf, "===== harness: %s exited: %s =====\n", p.name, cmd.ProcessState)
-		logf.Close()
-		close(done)
-	}()
 	p.cmd, p.done = cmd, done
 
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	if err := infra.WaitReady(ctx, p.url()+"/readyz", done); err != nil {
 		p.stopLocked(syscall.SIGKILL, 0)
-		return fmt.Errorf("%s on %s not ready: %w\n%s", p.name, p.addr, err, tailFile(p.logPath, 4000))
+		return fmt.Errorf("%s on %s not ready: %w\n%s", p.name, p.addr, err, infra.TailFile(p.logPath, 4000))
 	}
 	return nil
 }
@@ -116,16 +96,4 @@ func sortedEnv(maps ...map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func tailFile(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	s := string(b)
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return strings.TrimRight(s, "\n")
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 )
 
@@ -54,11 +55,43 @@ func StopProcess(cmd *exec.Cmd, done <-chan struct{}, sig os.Signal, grace time.
 	<-done
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
+// TailFile returns the end of the file at path (its last n bytes), for
+// an error message.
+func TailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
 	}
-	return "…" + s[len(s)-n:]
+	s := string(b)
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return strings.TrimRight(s, "\n")
+}
+
+// StartLogged starts cmd as a child killed with this process, appending
+// its output to logPath between two lines that name it and say when it
+// started and how it ended. The channel closes once it has exited.
+func StartLogged(cmd *exec.Cmd, name, logPath string) (<-chan struct{}, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s log: %w", name, err)
+	}
+	fmt.Fprintf(logf, "===== harness: starting %s at %s =====\n", name, time.Now().Format(time.RFC3339Nano))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	KillWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		fmt.Fprintf(logf, "===== harness: %s exited: %s =====\n", name, cmd.ProcessState)
+		logf.Close()
+		close(done)
+	}()
+	return done, nil
 }
 
 // WaitReady polls url until it answers 200 OK, exited closes (the server

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -135,8 +134,7 @@ func (r *Redis) start() error {
 	defer cancel()
 	if err := waitPing(ctx, r.addr, done); err != nil {
 		StopProcess(cmd, done, syscall.SIGTERM, time.Second)
-		log, _ := os.ReadFile(logPath)
-		return fmt.Errorf("redis-server on %s: %w\n%s", r.addr, err, tail(string(log), 2000))
+		return fmt.Errorf("redis-server on %s: %w\n%s", r.addr, err, TailFile(logPath, 2000))
 	}
 	r.mu.Lock()
 	r.cmd, r.done = cmd, done

@@ -179,8 +179,7 @@ sentinel parallel-syncs %s 1
 }
 
 func (p *sentinelProc) log(dir string) string {
-	b, _ := os.ReadFile(filepath.Join(dir, "sentinel-"+Port(p.addr)+".log"))
-	return tail(string(b), 2000)
+	return TailFile(filepath.Join(dir, "sentinel-"+Port(p.addr)+".log"), 2000)
 }
 
 // waitReplicaLinked waits until the replica at addr has synced with its
