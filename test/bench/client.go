@@ -142,30 +142,27 @@ func (f *fleet) connectAll(ctx context.Context, cs []*client, conc int) (failed 
 	return failed, firstErr
 }
 
-// connect performs the handshake (open, CONNECT, register → registered)
-// and then hands the socket to its read loop.
-func (c *client) connect(timeout time.Duration) error {
-	ws, err := dialWS(c.f.addr, "/socket.io/?EIO=4&transport=websocket", timeout)
+// open dials addr, reads the Engine.IO open packet, sends connectPkt (a
+// Socket.IO CONNECT) and returns at the CONNECT reply, with the events
+// that came before it (Node sends a recovered session's missed events
+// first; socket.io-client buffers them). It answers pings meanwhile; a
+// CONNECT_ERROR is an error. The read deadline stays set.
+func (c *client) open(addr, connectPkt string, timeout time.Duration) (ws *wsConn, reply []byte, early [][]byte, err error) {
+	ws, err = dialWS(addr, "/socket.io/?EIO=4&transport=websocket", timeout)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	_ = ws.c.SetReadDeadline(time.Now().Add(timeout))
-	fail := func(err error) error { ws.close(); return err }
-	buf := make([]byte, 0, 256)
-	msg, err := ws.readText(buf)
-	if err != nil {
-		return fail(fmt.Errorf("open: %w", err))
+	fail := func(err error) (*wsConn, []byte, [][]byte, error) { ws.close(); return nil, nil, nil, err }
+	msg, err := ws.readText(nil)
+	if err != nil || len(msg) == 0 || msg[0] != '0' {
+		return fail(fmt.Errorf("open: %q %v", msg, err))
 	}
-	if len(msg) == 0 || msg[0] != '0' {
-		return fail(fmt.Errorf("open: got %q", msg))
-	}
-	if err := ws.writeText([]byte("40")); err != nil {
+	if err := ws.writeText([]byte(connectPkt)); err != nil {
 		return fail(err)
 	}
-	reg := []byte(`42["register",{"userId":"` + c.user + `","role":"` + roleNames[c.role] + `"}]`)
-	connected := false
 	for {
-		msg, err = ws.readText(buf)
+		msg, err := ws.readText(nil)
 		if err != nil {
 			return fail(fmt.Errorf("handshake: %w", err))
 		}
@@ -174,17 +171,47 @@ func (c *client) connect(timeout time.Duration) error {
 			if err := ws.writeText([]byte("3")); err != nil {
 				return fail(err)
 			}
-		case bytes.HasPrefix(msg, []byte("40")) && !connected:
-			connected = true
-			c.pid = jsonString(msg, `"pid":"`)
-			if c.pid != "" {
-				c.f.pids.Add(1)
-			}
-			if err := ws.writeText(reg); err != nil {
-				return fail(err)
-			}
 		case bytes.HasPrefix(msg, []byte("44")):
 			return fail(fmt.Errorf("connect refused: %s", msg))
+		case bytes.HasPrefix(msg, evPrefix):
+			early = append(early, msg)
+		case bytes.HasPrefix(msg, []byte("40")):
+			return ws, msg, early, nil
+		}
+	}
+}
+
+// registerMsg is the register event the apps send after every connect.
+func (c *client) registerMsg() []byte {
+	return []byte(`42["register",{"userId":"` + c.user + `","role":"` + roleNames[c.role] + `"}]`)
+}
+
+// connect performs the handshake (open, CONNECT, register → registered)
+// and then hands the socket to its read loop.
+func (c *client) connect(timeout time.Duration) error {
+	ws, reply, _, err := c.open(c.f.addr, "40", timeout)
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error { ws.close(); return err }
+	c.pid = jsonString(reply, `"pid":"`)
+	if c.pid != "" {
+		c.f.pids.Add(1)
+	}
+	if err := ws.writeText(c.registerMsg()); err != nil {
+		return fail(err)
+	}
+	buf := make([]byte, 0, 256)
+	for {
+		msg, err := ws.readText(buf)
+		if err != nil {
+			return fail(fmt.Errorf("handshake: %w", err))
+		}
+		switch {
+		case len(msg) == 1 && msg[0] == '2':
+			if err := ws.writeText([]byte("3")); err != nil {
+				return fail(err)
+			}
 		case bytes.HasPrefix(msg, []byte(`42["registered"`)):
 			if !bytes.Contains(msg, []byte(`"success":true`)) {
 				return fail(fmt.Errorf("register refused: %s", msg))
@@ -267,54 +294,26 @@ func (c *client) reconnect(addr string) *wsConn {
 // register is sent again, as the apps do on every connect. Events that
 // follow the CONNECT reply (the missed ones) are left to the read loop.
 func (c *client) resume(addr string, timeout time.Duration) (*wsConn, bool, error) {
-	ws, err := dialWS(addr, "/socket.io/?EIO=4&transport=websocket", timeout)
-	if err != nil {
-		return nil, false, err
-	}
-	_ = ws.c.SetReadDeadline(time.Now().Add(timeout))
-	fail := func(err error) (*wsConn, bool, error) { ws.close(); return nil, false, err }
-	msg, err := ws.readText(nil)
-	if err != nil || len(msg) == 0 || msg[0] != '0' {
-		return fail(fmt.Errorf("open: %q %v", msg, err))
-	}
 	auth := `40{"pid":"` + c.pid + `"`
 	if c.offset != "" {
 		auth += `,"offset":"` + c.offset + `"`
 	}
-	if err := ws.writeText([]byte(auth + "}")); err != nil {
-		return fail(err)
+	ws, reply, early, err := c.open(addr, auth+"}", timeout)
+	if err != nil {
+		return nil, false, err
 	}
-	var pending [][]byte
-	for {
-		msg, err := ws.readText(nil)
-		if err != nil {
-			return fail(err)
-		}
-		switch {
-		case len(msg) == 1 && msg[0] == '2':
-			if err := ws.writeText([]byte("3")); err != nil {
-				return fail(err)
-			}
-		case bytes.HasPrefix(msg, []byte("44")):
-			return fail(fmt.Errorf("connect refused: %s", msg))
-		case bytes.HasPrefix(msg, evPrefix):
-			// Node sends the missed events before the CONNECT reply;
-			// socket.io-client buffers them and emits them once connected.
-			pending = append(pending, msg)
-		case bytes.HasPrefix(msg, []byte("40")):
-			pid := jsonString(msg, `"pid":"`)
-			recovered := pid != "" && pid == c.pid
-			c.pid = pid
-			if err := ws.writeText([]byte(`42["register",{"userId":"` + c.user + `","role":"` + roleNames[c.role] + `"}]`)); err != nil {
-				return fail(err)
-			}
-			_ = ws.c.SetReadDeadline(time.Time{})
-			for _, m := range pending {
-				c.handle(m)
-			}
-			return ws, recovered, nil
-		}
+	pid := jsonString(reply, `"pid":"`)
+	recovered := pid != "" && pid == c.pid
+	c.pid = pid
+	if err := ws.writeText(c.registerMsg()); err != nil {
+		ws.close()
+		return nil, false, err
 	}
+	_ = ws.c.SetReadDeadline(time.Time{})
+	for _, m := range early {
+		c.handle(m)
+	}
+	return ws, recovered, nil
 }
 
 var (
