@@ -388,6 +388,10 @@ type Connected struct {
 func (s *Socket) WaitConnect(tb testing.TB) Connected {
 	tb.Helper()
 	r := s.waitFor(tb, "connect", DefaultTimeout, func(r report) bool { return r.Type == "connect" })
+	return r.connected()
+}
+
+func (r report) connected() Connected {
 	return Connected{SID: r.SID, PID: r.PID, Transport: r.Transport, Recovered: r.Recovered}
 }
 
@@ -399,7 +403,7 @@ func (s *Socket) Connects() []Connected {
 	var out []Connected
 	for _, r := range s.reports {
 		if r.Type == "connect" {
-			out = append(out, Connected{SID: r.SID, PID: r.PID, Transport: r.Transport, Recovered: r.Recovered})
+			out = append(out, r.connected())
 		}
 	}
 	return out
