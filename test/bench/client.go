@@ -162,21 +162,33 @@ func (c *client) open(addr, connectPkt string, timeout time.Duration) (ws *wsCon
 		return fail(err)
 	}
 	for {
-		msg, err := ws.readText(nil)
+		msg, err := nextMsg(ws, nil)
 		if err != nil {
 			return fail(fmt.Errorf("handshake: %w", err))
 		}
 		switch {
-		case len(msg) == 1 && msg[0] == '2':
-			if err := ws.writeText([]byte("3")); err != nil {
-				return fail(err)
-			}
 		case bytes.HasPrefix(msg, []byte("44")):
 			return fail(fmt.Errorf("connect refused: %s", msg))
 		case bytes.HasPrefix(msg, evPrefix):
 			early = append(early, msg)
 		case bytes.HasPrefix(msg, []byte("40")):
 			return ws, msg, early, nil
+		}
+	}
+}
+
+// nextMsg reads the next message that is not a ping; it answers pings.
+func nextMsg(ws *wsConn, buf []byte) ([]byte, error) {
+	for {
+		msg, err := ws.readText(buf)
+		if err != nil {
+			return nil, err
+		}
+		if len(msg) != 1 || msg[0] != '2' {
+			return msg, nil
+		}
+		if err := ws.writeText([]byte("3")); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -203,16 +215,11 @@ func (c *client) connect(timeout time.Duration) error {
 	}
 	buf := make([]byte, 0, 256)
 	for {
-		msg, err := ws.readText(buf)
+		msg, err := nextMsg(ws, buf)
 		if err != nil {
 			return fail(fmt.Errorf("handshake: %w", err))
 		}
-		switch {
-		case len(msg) == 1 && msg[0] == '2':
-			if err := ws.writeText([]byte("3")); err != nil {
-				return fail(err)
-			}
-		case bytes.HasPrefix(msg, []byte(`42["registered"`)):
+		if bytes.HasPrefix(msg, []byte(`42["registered"`)) {
 			if !bytes.Contains(msg, []byte(`"success":true`)) {
 				return fail(fmt.Errorf("register refused: %s", msg))
 			}
