@@ -11,7 +11,8 @@ import (
 // Handler receives one session's messages. OnMessage calls come one at a
 // time in arrival order, on a goroutine that exists only while messages
 // are waiting, so a handler may block. OnClose runs once, on a goroutine
-// of its own, possibly while an OnMessage is still running.
+// of its own, after the messages received before the close were handled
+// (as in Node: a client's "41" then "1" is a namespace disconnect).
 type Handler interface {
 	OnMessage(data []byte, binary bool)
 	OnClose(reason string)
@@ -65,9 +66,10 @@ type Conn struct {
 	state       connState
 	dirty       bool // waiting for a writer, or being written
 	waitingPong bool
-	running     bool // a goroutine is delivering in
-	shouldClose bool // polling: a graceful close waits for the next poll
-	posting     bool // polling: a POST is being read
+	running     bool          // a goroutine is delivering in
+	inboxDone   chan struct{} // closed when that goroutine ends, if OnClose waits for it
+	shouldClose bool          // polling: a graceful close waits for the next poll
+	posting     bool          // polling: a POST is being read
 
 	q      []*Message
 	qBytes int
@@ -239,8 +241,27 @@ func (c *Conn) terminate(reason string, pollReply []byte) {
 		upg.shutdown()
 	}
 	if c.h != nil {
-		c.srv.closers.Go(func() { c.h.OnClose(reason) })
+		c.srv.closers.Go(func() {
+			c.waitInbox()
+			c.h.OnClose(reason)
+		})
 	}
+}
+
+// waitInbox returns once the messages received so far were handled; on a
+// closed session no more arrive.
+func (c *Conn) waitInbox() {
+	c.mu.Lock()
+	if !c.running {
+		c.mu.Unlock()
+		return
+	}
+	if c.inboxDone == nil {
+		c.inboxDone = make(chan struct{})
+	}
+	done := c.inboxDone
+	c.mu.Unlock()
+	<-done
 }
 
 // takePayloadLocked encodes the queue as a polling payload.
@@ -310,6 +331,10 @@ func (c *Conn) drainInbox() {
 		if len(c.in) == 0 {
 			c.running = false
 			c.in = nil
+			if c.inboxDone != nil {
+				close(c.inboxDone)
+				c.inboxDone = nil
+			}
 			c.mu.Unlock()
 			return
 		}

@@ -539,3 +539,38 @@ func TestServerCloseAndGracefulClose(t *testing.T) {
 		t.Fatalf("handshake while closing: %d", status)
 	}
 }
+
+// orderedHandler records its calls in one channel, in the order they ran.
+type orderedHandler struct{ calls chan string }
+
+func (h *orderedHandler) OnMessage(data []byte, _ bool) {
+	time.Sleep(300 * time.Millisecond) // slower than closeSettle: the close is handled meanwhile
+	h.calls <- "message " + string(data)
+}
+
+func (h *orderedHandler) OnClose(reason string) { h.calls <- "close " + reason }
+
+// TestCloseAfterPendingMessages: a message received before the client's
+// close packet is handled before OnClose, as in Node (socket.io-client's
+// disconnect sends "41" then "1").
+func TestCloseAfterPendingMessages(t *testing.T) {
+	h := &orderedHandler{calls: make(chan string, 4)}
+	srv, err := NewServer(Config{}, func(*Conn) Handler { return h }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	te := &testEngine{srv: srv, http: hs}
+	sid := te.openPolling(t)
+	for _, body := range []string{"4bye", "1"} {
+		if status, _, resp := do(t, "POST", te.url("EIO=4&transport=polling&sid="+sid), body, nil); status != 200 {
+			t.Fatalf("POST %q: %d %s", body, status, resp)
+		}
+	}
+	for _, want := range []string{"message bye", "close " + ReasonTransportClose} {
+		if got := recv(t, h.calls); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
