@@ -3,10 +3,14 @@ package eio
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -570,6 +574,96 @@ func TestCloseAfterPendingMessages(t *testing.T) {
 	}
 	for _, want := range []string{"message bye", "close " + ReasonTransportClose} {
 		if got := recv(t, h.calls); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
+
+// TestSendOrderAcrossWriters sends numbered messages one at a time to
+// several websocket sessions while many writers run: a session must never
+// be written by two writers at once, or a later frame can overtake an
+// earlier one (a client once got its register reply before the CONNECT
+// reply).
+func TestSendOrderAcrossWriters(t *testing.T) {
+	const sessions, perSession = 64, 5000
+	te := newTestEngine(t, Config{Writers: 8, MaxQueue: perSession, MaxQueueBytes: 1 << 20}, false)
+	type sess struct {
+		ws *websocket.Conn
+		r  *recorder
+	}
+	all := make([]sess, sessions)
+	for i := range all {
+		ws := dialWS(t, te, "")
+		readWS(t, ws)
+		all[i] = sess{ws, te.session(t)}
+	}
+	errs := make(chan error, sessions)
+	for _, s := range all {
+		go func() {
+			for i := range perSession {
+				if err := s.r.c.Send(TextMessage([]byte(strconv.Itoa(i)))); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			_ = s.ws.SetReadDeadline(time.Now().Add(4 * wait))
+			for i := range perSession {
+				_, b, err := s.ws.ReadMessage()
+				if err != nil {
+					errs <- fmt.Errorf("read: %w", err)
+					return
+				}
+				if want := "4" + strconv.Itoa(i); string(b) != want {
+					errs <- fmt.Errorf("message %d: got %q, want %q", i, b, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range sessions {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNoSecondWriterWhileWriting holds a writer between taking a frame
+// and writing it, then sends another: no other writer may take the
+// session and write the second frame first.
+func TestNoSecondWriterWhileWriting(t *testing.T) {
+	te := newTestEngine(t, Config{Writers: 4}, false)
+	taken := make(chan struct{}, 2)
+	release := make(chan struct{})
+	var armed atomic.Bool
+	var once sync.Once
+	te.srv.writers.beforeWrite = func(*Conn) { // set before any writer runs
+		if armed.Load() {
+			taken <- struct{}{}
+			once.Do(func() { <-release })
+		}
+	}
+	ws := dialWS(t, te, "")
+	readWS(t, ws)
+	r := te.session(t)
+	armed.Store(true)
+	if err := r.c.Send(TextMessage([]byte("first"))); err != nil {
+		t.Fatal(err)
+	}
+	<-taken // a writer holds "first"
+	if err := r.c.Send(TextMessage([]byte("second"))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-taken:
+		t.Error("a second writer took the session while the first was writing it")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	for _, want := range []string{"4first", "4second"} {
+		if _, got := readWS(t, ws); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	}

@@ -267,8 +267,7 @@ func (c *Conn) onUpgradePacket(ws *wsConn, p Packet) {
 			c.state = stateClosing
 		}
 		if len(c.q) > 0 || closing {
-			c.dirty = true
-			c.srv.writers.add(c)
+			c.wakeLocked()
 		}
 		c.mu.Unlock()
 		if u, ok := c.h.(Upgrader); ok {

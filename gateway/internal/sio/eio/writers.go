@@ -24,8 +24,11 @@ type writers struct {
 	list    []*Conn
 	stopped bool
 	paused  bool // tests: let sessions accumulate queued frames
-	done    sync.WaitGroup
-	calls   atomic.Int64 // write and writev calls made
+	// tests: runs after a writer took a session's frames, before it
+	// writes them
+	beforeWrite func(*Conn)
+	done        sync.WaitGroup
+	calls       atomic.Int64 // write and writev calls made
 }
 
 func startWriters(n int) *writers {
@@ -97,12 +100,15 @@ func (w *writers) run() {
 }
 
 // flush writes everything queued on c's websocket, then its close frame
-// when the session is closing.
+// when the session is closing. c stays dirty until its queue is empty
+// after a write, so no other writer takes it meanwhile: two writers on
+// one session could put a later frame on the wire before an earlier one.
 func (c *Conn) flush(bufs [][]byte) [][]byte {
 	for {
 		c.mu.Lock()
 		ws := c.ws
-		if c.state == stateClosed || ws == nil || !ws.ready.Load() {
+		if c.state == stateClosed || ws == nil || !ws.ready.Load() ||
+			(len(c.q) == 0 && (c.state != stateClosing || ws.closeSent)) {
 			c.dirty = false
 			c.mu.Unlock()
 			return bufs
@@ -126,11 +132,11 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 		if closing {
 			ws.closeSent = true
 		}
-		if rest == 0 {
-			c.dirty = false
-		}
 		c.mu.Unlock()
 
+		if hook := c.srv.writers.beforeWrite; hook != nil {
+			hook(c)
+		}
 		if len(bufs) > 0 {
 			c.srv.writers.calls.Add(1)
 			var err error
@@ -157,9 +163,6 @@ func (c *Conn) flush(bufs [][]byte) [][]byte {
 			// The client answers with its close frame; if it does not,
 			// close anyway.
 			time.AfterFunc(wsCloseWait, func() { c.terminate(ReasonForcedClose, nil) })
-		}
-		if rest == 0 {
-			return bufs
 		}
 	}
 }
