@@ -180,6 +180,30 @@ func TestAllowedFollowsTheMatrix(t *testing.T) {
 	}
 }
 
+// TestOutOfOrderBroadcasts checks the round's order accounting: a socket
+// that gets a broadcast after a later one counts it, and still counts it
+// as delivered.
+func TestOutOfOrderBroadcasts(t *testing.T) {
+	r := newRound(100, 4, 2)
+	now := time.Now()
+	for range 3 {
+		r.add(kindAll, 0, now)
+	}
+	a, b := &client{idx: 0}, &client{idx: 1}
+	for _, seq := range []int64{100, 101, 102} {
+		r.deliver(a, "business:status:update", seq, now)
+	}
+	for _, seq := range []int64{100, 102, 101} {
+		r.deliver(b, "business:status:update", seq, now)
+	}
+	if got := r.unordered.Load(); got != 1 {
+		t.Errorf("out of order: %d, want 1 (socket b got 101 after 102)", got)
+	}
+	if got := r.totalGot.Load(); got != 6 {
+		t.Errorf("delivered: %d, want 6", got)
+	}
+}
+
 func TestHistogramQuantiles(t *testing.T) {
 	var h histogram
 	for i := 1; i <= 1000; i++ {

@@ -53,6 +53,8 @@ type client struct {
 	// Owned by the socket's goroutine (connect, then its read loop).
 	pid    string // the private session id a CONNECT reply offered for recovery ("" if none)
 	offset string // the last offset received (the string an event carries as its last argument)
+
+	lastAll atomic.Int64 // seq of the last broadcast received: broadcasts are published one at a time, so seqs must rise
 }
 
 func (c *client) conn() *wsConn {

@@ -50,6 +50,7 @@ type Scenario struct {
 	Duplicated int64 `json:"duplicated"`
 	Misrouted  int64 `json:"misrouted"`
 	Late       int64 `json:"late"`              // deliveries of no item of the scenario
+	Unordered  int64 `json:"outOfOrder"`        // broadcasts a socket got after a later one
 	Pending    int64 `json:"pending,omitempty"` // not yet delivered when the time limit ended a scenario that was still delivering
 	Refused    int64 `json:"refused,omitempty"` // location reports the gateway refused (not expected then)
 
@@ -80,9 +81,10 @@ type Scenario struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Clean reports whether nothing failed, was lost, duplicated or misrouted.
+// Clean reports whether nothing failed, was lost, duplicated, misrouted
+// or delivered out of order.
 func (s Scenario) Clean() bool {
-	return s.Failed == 0 && s.Dropped == 0 && s.Lost == 0 && s.Duplicated == 0 && s.Misrouted == 0 && s.Late == 0 && s.Pending == 0
+	return s.Failed == 0 && s.Dropped == 0 && s.Lost == 0 && s.Duplicated == 0 && s.Misrouted == 0 && s.Late == 0 && s.Unordered == 0 && s.Pending == 0
 }
 
 // NotRun reports a scenario that was skipped.
@@ -104,7 +106,7 @@ func (s Scenario) summary() string {
 		}
 		fmt.Fprintf(&b, ", p50 %.1f ms p99 %.1f ms", s.P50Ms, s.P99Ms)
 	}
-	fmt.Fprintf(&b, "; failed %d, dropped %d, lost %d, dup %d, misrouted %d, late %d", s.Failed, s.Dropped, s.Lost, s.Duplicated, s.Misrouted, s.Late)
+	fmt.Fprintf(&b, "; failed %d, dropped %d, lost %d, dup %d, misrouted %d, late %d, out of order %d", s.Failed, s.Dropped, s.Lost, s.Duplicated, s.Misrouted, s.Late, s.Unordered)
 	if s.Pending > 0 {
 		fmt.Fprintf(&b, ", pending %d", s.Pending)
 	}
@@ -207,16 +209,16 @@ func (r *Results) WriteTable(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", rw.label, cell(nok, n, nv), cell(ook, o, ov), ratio)
 	}
-	fmt.Fprintf(w, "\nCorrectness (connections failed / dropped, deliveries lost / duplicated / misrouted; every scenario):\n\n")
+	fmt.Fprintf(w, "\nCorrectness (connections failed / dropped, deliveries lost / duplicated / misrouted / out of order; every scenario):\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintf(tw, "| scenario\t| side\t| sockets\t| failed / dropped\t| delivered of expected\t| lost / dup / misrouted\t| refused\t| note\t|\n|---\t|---\t|---\t|---\t|---\t|---\t|---\t|---\t|\n")
+	fmt.Fprintf(tw, "| scenario\t| side\t| sockets\t| failed / dropped\t| delivered of expected\t| lost / dup / misrouted / out of order\t| refused\t| note\t|\n|---\t|---\t|---\t|---\t|---\t|---\t|---\t|---\t|\n")
 	for _, s := range r.Scenarios {
 		deliv := ""
 		if s.Expected > 0 || s.Published > 0 {
 			deliv = fmt.Sprintf("%d of %d", s.Delivered, s.Expected)
 		}
-		fmt.Fprintf(tw, "| %s\t| %s\t| %d\t| %d / %d\t| %s\t| %d / %d / %d\t| %d\t| %s\t|\n",
-			s.Name, s.Side, s.Sockets, s.Failed, s.Dropped, deliv, s.Lost, s.Duplicated, s.Misrouted+s.Late, s.Refused, s.Note)
+		fmt.Fprintf(tw, "| %s\t| %s\t| %d\t| %d / %d\t| %s\t| %d / %d / %d / %d\t| %d\t| %s\t|\n",
+			s.Name, s.Side, s.Sockets, s.Failed, s.Dropped, deliv, s.Lost, s.Duplicated, s.Misrouted+s.Late, s.Unordered, s.Refused, s.Note)
 	}
 	_ = tw.Flush()
 	for _, l := range r.Lookups {

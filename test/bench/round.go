@@ -37,6 +37,7 @@ type round struct {
 
 	totalExp, totalGot atomic.Int64
 	misrouted          atomic.Int64 // a delivery to a socket outside the item's audience
+	unordered          atomic.Int64 // a broadcast received after a later one, on the same socket
 	late               atomic.Int64 // a seq of no item of this round
 	refused            atomic.Int64 // location reports refused (error ack or error event)
 	acked              atomic.Int64 // location reports accepted
@@ -74,6 +75,13 @@ func (r *round) deliver(c *client, name string, seq int64, now time.Time) {
 	if !allowed(int(e.kind.Load()), int(e.target.Load()), c, name) {
 		r.misrouted.Add(1)
 		return
+	}
+	if e.kind.Load() == kindAll {
+		if seq < c.lastAll.Load() {
+			r.unordered.Add(1)
+		} else {
+			c.lastAll.Store(seq)
+		}
 	}
 	r.got[c.idx].Add(1)
 	r.totalGot.Add(1)

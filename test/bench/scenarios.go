@@ -217,7 +217,7 @@ func (s *sideRun) run(name string, capacity int, publish func(r *round) string) 
 	delivered := r.totalGot.Load()
 	sc := Scenario{
 		Name: name, Published: r.n.Load(), Expected: r.totalExp.Load(), Delivered: delivered,
-		Lost: lost, Duplicated: dup, Misrouted: r.misrouted.Load(), Late: r.late.Load(), Refused: r.refused.Load(),
+		Lost: lost, Duplicated: dup, Misrouted: r.misrouted.Load(), Late: r.late.Load(), Unordered: r.unordered.Load(), Refused: r.refused.Load(),
 		Wall: end.Sub(t0).Seconds(), PublishWall: published.Seconds(),
 		CPU: (cpu1 - cpu0).Seconds(), GenCPU: (gen1 - gen0).Seconds(),
 		P50Ms: r.hist.quantile(0.50), P99Ms: r.hist.quantile(0.99), MaxMs: r.hist.quantile(1),
