@@ -127,21 +127,14 @@ func handleGetAgentStatus(orders *store.Orders) apiFunc {
 	}
 }
 
-// startOfDay is local midnight of t (the server's TZ: set TZ to the
-// shop's zone, e.g. Asia/Kolkata).
-func startOfDay(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
 // handleAgentStats: GET /delivery-agent/stats (D) → data {today:
 // {ordersCompleted, activeOrders, earnings, hoursOnline, acceptance},
 // overall: {totalDeliveries, rating, totalEarnings}}, computed from the
-// agent's orders.
-func handleAgentStats(orders *store.Orders, now func() time.Time) apiFunc {
+// agent's orders; "today" starts at midnight in the shop's time zone.
+func handleAgentStats(orders *store.Orders, startOfToday func() time.Time) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
-		overall, today, err := orders.AgentDeliveryTotals(r.Context(), u.ID, startOfDay(now()))
+		overall, today, err := orders.AgentDeliveryTotals(r.Context(), u.ID, startOfToday())
 		if err != nil {
 			return err
 		}

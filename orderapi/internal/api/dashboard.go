@@ -49,6 +49,12 @@ func newDashboardSource(s *store.Stores, cfg DashboardConfig, now func() time.Ti
 	return &dashboardSource{orders: s.Orders, payments: s.Payments, users: s.Users, cfg: cfg, now: now}
 }
 
+// startOfToday is the last midnight in the shop's time zone: every
+// "today" figure (dashboard, payment and agent stats) starts there.
+func (d *dashboardSource) startOfToday() time.Time {
+	return dashboard.StartOfDay(d.now(), d.cfg.Location)
+}
+
 // overview returns the figures and whether they came from the cache.
 // fresh skips the cache (the app's pull-to-refresh sends ?refresh=<ms>).
 func (d *dashboardSource) overview(ctx context.Context, fresh bool) (dashboard.Overview, bool, error) {

@@ -301,9 +301,10 @@ func (c *countAmount) add(v float64) { c.Count++; c.Amount = order.Round2(c.Amou
 
 // handlePaymentStats: GET /payments/stats (A), summed in Go over a
 // streamed projection (FerretDB v1 computes one $group accumulator only).
-func handlePaymentStats(payments *store.Payments, now func() time.Time) apiFunc {
+// "today" starts at midnight in the shop's time zone.
+func handlePaymentStats(payments *store.Payments, startOfToday func() time.Time) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		today := startOfDay(now())
+		today := startOfToday()
 		var all, completed, pending, failed, todays, cash countAmount
 		byMethod := map[string]*countAmount{}
 		err := payments.EachPayment(r.Context(), store.PaymentFilter{}, func(p *store.Payment) {

@@ -59,13 +59,13 @@ func routes(d Deps) []route {
 		// Delivery agents
 		{http.MethodPatch, v1 + "/delivery-agent/status", delivery, handleSetAgentStatus(s.Users, s.Orders)},
 		{http.MethodGet, v1 + "/delivery-agent/status", delivery, handleGetAgentStatus(s.Orders)},
-		{http.MethodGet, v1 + "/delivery-agent/stats", delivery, handleAgentStats(s.Orders, d.Now)},
+		{http.MethodGet, v1 + "/delivery-agent/stats", delivery, handleAgentStats(s.Orders, dash.startOfToday)},
 		{http.MethodGet, v1 + "/delivery-agent/recent-deliveries", delivery, handleRecentDeliveries(s.Orders)},
 
 		// Payments (recorded by the order's agent or an admin)
 		{http.MethodPost, v1 + "/payments", roles(auth.RoleAdmin, auth.RoleDelivery), idempotent(d, handleCreatePayment(s.Payments, s.Orders, s.Users))},
 		{http.MethodGet, v1 + "/payments", admin, handleListPayments(s.Payments, s.Orders, s.Users)},
-		{http.MethodGet, v1 + "/payments/stats", admin, handlePaymentStats(s.Payments, d.Now)},
+		{http.MethodGet, v1 + "/payments/stats", admin, handlePaymentStats(s.Payments, dash.startOfToday)},
 		{http.MethodGet, v1 + "/payments/cash-collections-by-agent", admin, handleCashCollections(s.Payments, s.Orders, s.Users)},
 		{http.MethodGet, v1 + "/payments/{id}", admin, handleGetPayment(s.Payments, s.Orders, s.Users)},
 
