@@ -175,23 +175,36 @@ func (l *windowLimiter) add(key string) {
 // connection's peer. Only the last hop is used: the ones before it are
 // whatever the client chose to send.
 func clientIP(r *http.Request, trust string) string {
-	peer, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		peer = r.RemoteAddr
-	}
-	trusted := trust == ProxyAll
-	if trust == ProxyPrivate {
-		if ip := net.ParseIP(peer); ip != nil && (ip.IsLoopback() || ip.IsPrivate()) {
-			trusted = true
-		}
-	}
-	if trusted {
+	if fromTrustedProxy(r, trust) {
 		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
 			parts := strings.Split(xff, ",")
 			if ip := strings.TrimSpace(parts[len(parts)-1]); ip != "" {
 				return ip
 			}
 		}
+	}
+	return peerIP(r)
+}
+
+// fromTrustedProxy reports whether r's X-Forwarded-* headers are believed:
+// its peer is a proxy the mode trusts (RateLimit.TrustProxy; "" is
+// ProxyPrivate). Anyone else could send them.
+func fromTrustedProxy(r *http.Request, mode string) bool {
+	switch mode {
+	case ProxyAll:
+		return true
+	case ProxyNone:
+		return false
+	}
+	ip := net.ParseIP(peerIP(r))
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate())
+}
+
+// peerIP is the address of the connection's peer.
+func peerIP(r *http.Request) string {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
 	return peer
 }

@@ -64,3 +64,27 @@ func TestClientIP(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadOrigin: uploaded images' URLs follow X-Forwarded-Proto/-Host
+// only from a proxy TrustProxy believes; PUBLIC_URL overrides both.
+func TestUploadOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, peer, trust, public, want string
+	}{
+		{"our proxy", "127.0.0.1:5555", ProxyPrivate, "", "https://shop.example"},
+		{"default mode is private", "10.0.0.9:5555", "", "", "https://shop.example"},
+		{"a client's own headers", "203.0.113.7:5555", ProxyPrivate, "", "http://api.internal:5000"},
+		{"never trust", "127.0.0.1:5555", ProxyNone, "", "http://api.internal:5000"},
+		{"always trust", "203.0.113.7:5555", ProxyAll, "", "https://shop.example"},
+		{"configured", "203.0.113.7:5555", ProxyAll, "https://cdn.example/", "https://cdn.example"},
+	} {
+		r := httptest.NewRequest("POST", "http://api.internal:5000/api/v1/upload/image", nil)
+		r.RemoteAddr = tc.peer
+		r.Header.Set("X-Forwarded-Proto", "https")
+		r.Header.Set("X-Forwarded-Host", "shop.example")
+		if got := (origin{public: tc.public, trust: tc.trust}).base(r); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

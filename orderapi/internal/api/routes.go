@@ -17,6 +17,7 @@ func routes(d Deps) []route {
 	pr := pricer{products: s.Products, settings: s.Settings, offers: s.Offers, now: d.Now}
 	cd := cartDeps{carts: s.Carts, pr: pr}
 	dash := newDashboardSource(s, d.Dashboard, d.Now)
+	org := origin{public: d.PublicURL, trust: d.RateLimit.TrustProxy}
 	sess := d.sessions()
 	od := orderDeps{orders: s.Orders, users: s.Users, carts: s.Carts, products: s.Products, offers: s.Offers, business: s.Business, pr: pr}
 	return []route{
@@ -131,12 +132,12 @@ func routes(d Deps) []route {
 		{http.MethodDelete, v1 + "/device-tokens/{token}", anyUser, handleRemoveDeviceToken(s.DeviceTokens)},
 
 		// Image uploads (multipart field "image"), served back at /uploads/{name}
-		{http.MethodPost, v1 + "/upload/image", anyUser, handleUpload(d.Uploads, d.PublicURL, uploadKind{message: "Image uploaded successfully", long: true})},
-		{http.MethodPost, v1 + "/upload/product-image", admin, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "products", message: "Product image uploaded successfully"})},
-		{http.MethodPost, v1 + "/upload/avatar", anyUser, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "avatars", message: "Avatar uploaded successfully"})},
-		{http.MethodPost, v1 + "/upload/document-image", anyUser, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "documents", message: "Document image uploaded successfully"})},
-		{http.MethodPost, v1 + "/upload/banner", admin, handleUpload(d.Uploads, d.PublicURL, uploadKind{folder: "banners", message: "Banner uploaded successfully"})},
-		{http.MethodPost, v1 + "/upload/base64-image", anyUser, handleUploadBase64(d.Uploads, d.PublicURL)},
+		{http.MethodPost, v1 + "/upload/image", anyUser, handleUpload(d.Uploads, org, uploadKind{message: "Image uploaded successfully", long: true})},
+		{http.MethodPost, v1 + "/upload/product-image", admin, handleUpload(d.Uploads, org, uploadKind{folder: "products", message: "Product image uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/avatar", anyUser, handleUpload(d.Uploads, org, uploadKind{folder: "avatars", message: "Avatar uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/document-image", anyUser, handleUpload(d.Uploads, org, uploadKind{folder: "documents", message: "Document image uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/banner", admin, handleUpload(d.Uploads, org, uploadKind{folder: "banners", message: "Banner uploaded successfully"})},
+		{http.MethodPost, v1 + "/upload/base64-image", anyUser, handleUploadBase64(d.Uploads, org)},
 		{http.MethodDelete, v1 + "/upload/image/{publicId}", admin, handleDeleteUpload(d.Uploads)},
 		{http.MethodGet, "/uploads/{name}", public, handleServeUpload(d.Uploads)},
 

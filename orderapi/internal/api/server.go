@@ -60,7 +60,8 @@ type Deps struct {
 	// Uploads stores uploaded images; nil makes /upload/* answer 503.
 	Uploads upload.Storage
 	// PublicURL is the origin in uploaded images' URLs (PUBLIC_URL); ""
-	// takes it from each request (X-Forwarded-Proto/-Host, then Host).
+	// takes it from each request (X-Forwarded-Proto/-Host from a proxy
+	// RateLimit.TrustProxy believes, else Host).
 	PublicURL string
 }
 

@@ -51,7 +51,7 @@ var errNoUploads = apperr.New(apperr.Unavailable, "Image uploads are not configu
 // handleUpload: POST /upload/{image,product-image,avatar,document-image,
 // banner} (multipart/form-data, file field "image"; /image also reads the
 // "type" field). 200 {success, message, data: {url, publicId}}.
-func handleUpload(store upload.Storage, publicURL string, k uploadKind) apiFunc {
+func handleUpload(store upload.Storage, org origin, k uploadKind) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if store == nil {
 			return errNoUploads
@@ -64,12 +64,12 @@ func handleUpload(store upload.Storage, publicURL string, k uploadKind) apiFunc 
 		if folder == "" {
 			folder = folderOf(typ)
 		}
-		return saveImage(w, r, store, publicURL, folder, data, k.message, k.long)
+		return saveImage(w, r, store, org, folder, data, k.message, k.long)
 	}
 }
 
 // handleUploadBase64: POST /upload/base64-image {image: "data:image/...;base64,...", type?}.
-func handleUploadBase64(store upload.Storage, publicURL string) apiFunc {
+func handleUploadBase64(store upload.Storage, org origin) apiFunc {
 	type input struct {
 		Image string `json:"image"`
 		Type  string `json:"type"`
@@ -96,7 +96,7 @@ func handleUploadBase64(store upload.Storage, publicURL string) apiFunc {
 		if err != nil {
 			return apperr.Invalidf("Invalid base64 image format")
 		}
-		return saveImage(w, r, store, publicURL, folderOf(in.Type), data, "Image uploaded successfully", false)
+		return saveImage(w, r, store, org, folderOf(in.Type), data, "Image uploaded successfully", false)
 	}
 }
 
@@ -160,7 +160,7 @@ func bodyError(err error, msg string) error {
 }
 
 // saveImage checks the bytes, stores them and answers with the image's URL.
-func saveImage(w http.ResponseWriter, r *http.Request, store upload.Storage, publicURL, folder string, data []byte, message string, long bool) error {
+func saveImage(w http.ResponseWriter, r *http.Request, store upload.Storage, org origin, folder string, data []byte, message string, long bool) error {
 	im, err := upload.Check(data)
 	if err != nil {
 		return apperr.Invalidf("%s", err.Error())
@@ -170,7 +170,7 @@ func saveImage(w http.ResponseWriter, r *http.Request, store upload.Storage, pub
 	if err := store.Put(r.Context(), name, data); err != nil {
 		return err
 	}
-	out := map[string]any{"url": baseURL(r, publicURL) + uploadPrefix + name, "publicId": publicID}
+	out := map[string]any{"url": org.base(r) + uploadPrefix + name, "publicId": publicID}
 	if long {
 		out["format"], out["width"], out["height"] = im.Format, im.Width, im.Height
 	}
@@ -178,22 +178,31 @@ func saveImage(w http.ResponseWriter, r *http.Request, store upload.Storage, pub
 	return nil
 }
 
-// baseURL is the origin the client reached: PUBLIC_URL when configured,
-// else the front proxy's X-Forwarded-Proto/-Host, else this request's.
-func baseURL(r *http.Request, configured string) string {
-	if configured != "" {
-		return strings.TrimRight(configured, "/")
+// origin says where uploaded images are served from: public (PUBLIC_URL)
+// when configured, else the origin the client reached, taken from the
+// front proxy's X-Forwarded-Proto/-Host when trust (RATE_LIMIT_TRUST_PROXY)
+// believes the peer, else from this request.
+type origin struct {
+	public string
+	trust  string
+}
+
+func (o origin) base(r *http.Request) string {
+	if o.public != "" {
+		return strings.TrimRight(o.public, "/")
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
 	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/\\ @,") {
-		host = h
+	if fromTrustedProxy(r, o.trust) {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			scheme = p
+		}
+		if h := r.Header.Get("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/\\ @,") {
+			host = h
+		}
 	}
 	return scheme + "://" + host
 }
