@@ -125,6 +125,7 @@ func rateLimitConfig(r *config.Reader) api.RateLimit {
 		Window:        r.Duration("RATE_LIMIT_WINDOW", time.Minute),
 		Max:           r.Int("RATE_LIMIT_MAX", 1200, 1, 1_000_000),
 		PaymentWrites: r.Int("RATE_LIMIT_PAYMENT_WRITES", 120, 1, 1_000_000),
+		Uploads:       r.Int("RATE_LIMIT_UPLOADS", 30, 1, 1_000_000),
 		AuthFailures:  r.Int("RATE_LIMIT_AUTH_FAILURES", 30, 1, 1_000_000),
 		AuthWindow:    r.Duration("RATE_LIMIT_AUTH_WINDOW", 15*time.Minute),
 		MaxClients:    r.Int("RATE_LIMIT_MAX_CLIENTS", 100_000, 100, 10_000_000),

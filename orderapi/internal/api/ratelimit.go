@@ -27,7 +27,7 @@ import (
 type RateLimit struct {
 	// Disabled turns every limit off (RATE_LIMIT_ENABLED=false).
 	Disabled bool
-	// Window is the sliding window of Max and PaymentWrites
+	// Window is the sliding window of Max, PaymentWrites and Uploads
 	// (RATE_LIMIT_WINDOW, default 1m).
 	Window time.Duration
 	// Max is the requests per client per Window (RATE_LIMIT_MAX, default 1200).
@@ -35,6 +35,9 @@ type RateLimit struct {
 	// PaymentWrites is the non-GET /api/v1/payments requests per client per
 	// Window (RATE_LIMIT_PAYMENT_WRITES, default 120).
 	PaymentWrites int
+	// Uploads is the POST /api/v1/upload/* requests per client per Window
+	// (RATE_LIMIT_UPLOADS, default 30): each may store up to 5 MB on disk.
+	Uploads int
 	// AuthFailures is the failed (401) /api/v1/auth/* requests per client
 	// IP and login email (or IP and path, for the other auth routes) per
 	// AuthWindow before further attempts get 429 (RATE_LIMIT_AUTH_FAILURES,
@@ -70,6 +73,9 @@ func (c *RateLimit) defaults() {
 	}
 	if c.PaymentWrites <= 0 {
 		c.PaymentWrites = 120
+	}
+	if c.Uploads <= 0 {
+		c.Uploads = 30
 	}
 	if c.AuthFailures <= 0 {
 		c.AuthFailures = 30
@@ -246,6 +252,7 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time, onLimit
 	cfg.defaults()
 	general := newWindowLimiter(cfg.Window, cfg.Max, cfg.MaxClients)
 	payments := newWindowLimiter(cfg.Window, cfg.PaymentWrites, cfg.MaxClients)
+	uploads := newWindowLimiter(cfg.Window, cfg.Uploads, cfg.MaxClients)
 	authFails := newWindowLimiter(cfg.AuthWindow, cfg.AuthFailures, cfg.MaxClients)
 
 	tooMany := func(w http.ResponseWriter, r *http.Request, retry time.Duration, limiter, msg string) {
@@ -275,6 +282,12 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time, onLimit
 			if strings.HasPrefix(path, v1+"/payments") && r.Method != http.MethodGet {
 				if ok, retry := payments.allow(client, t); !ok {
 					tooMany(w, r, retry, metrics.LimiterPayments, "Too many payment requests, please try again later.")
+					return
+				}
+			}
+			if strings.HasPrefix(path, v1+"/upload/") && r.Method == http.MethodPost {
+				if ok, retry := uploads.allow(client, t); !ok {
+					tooMany(w, r, retry, metrics.LimiterUploads, "Too many uploads, please try again later.")
 					return
 				}
 			}

@@ -75,3 +75,30 @@ func TestRateLimitRetryAfterAndDisabled(t *testing.T) {
 		off.do("GET", "/api/v1/offers/active", "", nil).want(t, 200)
 	}
 }
+
+// TestRateLimitUploads: each upload may store megabytes, so uploads have a
+// limit of their own per client (RATE_LIMIT_UPLOADS), far below the
+// general one.
+func TestRateLimitUploads(t *testing.T) {
+	t.Parallel()
+	e := limitedEnv(t, api.RateLimit{Uploads: 2})
+	_, tokA := e.mustUser(auth.RoleCustomer)
+	_, tokB := e.mustUser(auth.RoleCustomer)
+	img := pngImage(t, 4, 4)
+	var url string
+	for range 2 {
+		r := e.postFile("/api/v1/upload/avatar", tokA, "image", "a.png", "image/png", img, nil).want(t, 200)
+		url = str(r.data(), "url")
+	}
+	r := e.postFile("/api/v1/upload/avatar", tokA, "image", "a.png", "image/png", img, nil).want(t, 429)
+	if r.body["code"] != "TOO_MANY_REQUESTS" || str(r.body, "message") != "Too many uploads, please try again later." {
+		t.Fatalf("got %s", r)
+	}
+	e.postFile("/api/v1/upload/avatar", tokB, "image", "b.png", "image/png", img, nil).want(t, 200)
+	e.do("GET", "/api/v1/offers/active", tokA, nil).want(t, 200) // only uploads are limited
+	if res, err := http.Get(url); err != nil || res.StatusCode != 200 {
+		t.Fatalf("serving an upload: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+}

@@ -38,6 +38,7 @@ const (
 const (
 	LimiterGeneral      = "general"
 	LimiterPayments     = "payments"
+	LimiterUploads      = "uploads"
 	LimiterAuthFailures = "auth_failures"
 )
 
@@ -112,7 +113,7 @@ func New(cfg Config) *API {
 		Help: "Requests refused with 429, by limiter.",
 	}, []string{"limiter"})
 	m.rateLimited = map[string]prometheus.Counter{}
-	for _, l := range []string{LimiterGeneral, LimiterPayments, LimiterAuthFailures, other} {
+	for _, l := range []string{LimiterGeneral, LimiterPayments, LimiterUploads, LimiterAuthFailures, other} {
 		m.rateLimited[l] = limited.WithLabelValues(l)
 	}
 	m.loginFailures = prometheus.NewCounter(prometheus.CounterOpts{
