@@ -176,6 +176,17 @@ func (l *windowLimiter) add(key string) {
 	l.cur[key]++
 }
 
+// What the limits of rateLimit apply to.
+func anyRequest(*http.Request) bool { return true }
+
+func isPaymentWrite(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, v1+"/payments") && r.Method != http.MethodGet
+}
+
+func isUpload(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, v1+"/upload/") && r.Method == http.MethodPost
+}
+
 // clientIP is the request's client address: the last X-Forwarded-For hop
 // when the peer is a trusted proxy (see RateLimit.TrustProxy), else the
 // connection's peer. Only the last hop is used: the ones before it are
@@ -250,9 +261,21 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time, onLimit
 		return func(h http.Handler) http.Handler { return h }
 	}
 	cfg.defaults()
-	general := newWindowLimiter(cfg.Window, cfg.Max, cfg.MaxClients)
-	payments := newWindowLimiter(cfg.Window, cfg.PaymentWrites, cfg.MaxClients)
-	uploads := newWindowLimiter(cfg.Window, cfg.Uploads, cfg.MaxClients)
+	// A request counts against every limit it falls under, in this
+	// order; the first that refuses answers.
+	limits := []struct {
+		applies func(r *http.Request) bool
+		limiter *windowLimiter
+		label   string // metrics.Limiter*
+		message string
+	}{
+		{anyRequest, newWindowLimiter(cfg.Window, cfg.Max, cfg.MaxClients),
+			metrics.LimiterGeneral, "Too many requests from this client, please try again later."},
+		{isPaymentWrite, newWindowLimiter(cfg.Window, cfg.PaymentWrites, cfg.MaxClients),
+			metrics.LimiterPayments, "Too many payment requests, please try again later."},
+		{isUpload, newWindowLimiter(cfg.Window, cfg.Uploads, cfg.MaxClients),
+			metrics.LimiterUploads, "Too many uploads, please try again later."},
+	}
 	authFails := newWindowLimiter(cfg.AuthWindow, cfg.AuthFailures, cfg.MaxClients)
 
 	tooMany := func(w http.ResponseWriter, r *http.Request, retry time.Duration, limiter, msg string) {
@@ -275,19 +298,12 @@ func rateLimit(cfg RateLimit, signer *auth.Signer, now func() time.Time, onLimit
 					client = "user:" + c.UserID
 				}
 			}
-			if ok, retry := general.allow(client, t); !ok {
-				tooMany(w, r, retry, metrics.LimiterGeneral, "Too many requests from this client, please try again later.")
-				return
-			}
-			if strings.HasPrefix(path, v1+"/payments") && r.Method != http.MethodGet {
-				if ok, retry := payments.allow(client, t); !ok {
-					tooMany(w, r, retry, metrics.LimiterPayments, "Too many payment requests, please try again later.")
-					return
+			for _, l := range limits {
+				if !l.applies(r) {
+					continue
 				}
-			}
-			if strings.HasPrefix(path, v1+"/upload/") && r.Method == http.MethodPost {
-				if ok, retry := uploads.allow(client, t); !ok {
-					tooMany(w, r, retry, metrics.LimiterUploads, "Too many uploads, please try again later.")
+				if ok, retry := l.limiter.allow(client, t); !ok {
+					tooMany(w, r, retry, l.label, l.message)
 					return
 				}
 			}

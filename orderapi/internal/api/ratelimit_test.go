@@ -102,3 +102,17 @@ func TestRateLimitUploads(t *testing.T) {
 		res.Body.Close()
 	}
 }
+
+// TestRateLimitPaymentWrites: writes to /payments have a limit of their
+// own per client (RATE_LIMIT_PAYMENT_WRITES); reading them does not count.
+func TestRateLimitPaymentWrites(t *testing.T) {
+	t.Parallel()
+	e := limitedEnv(t, api.RateLimit{PaymentWrites: 1})
+	_, adminTok := e.mustUser(auth.RoleAdmin)
+	e.do("POST", "/api/v1/payments", adminTok, map[string]any{}).want(t, 400) // counted, then refused by the handler
+	r := e.do("POST", "/api/v1/payments", adminTok, map[string]any{}).want(t, 429)
+	if r.body["code"] != "TOO_MANY_REQUESTS" || str(r.body, "message") != "Too many payment requests, please try again later." {
+		t.Fatalf("got %s", r)
+	}
+	e.do("GET", "/api/v1/payments", adminTok, nil).want(t, 200)
+}
